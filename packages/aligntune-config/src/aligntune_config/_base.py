@@ -44,6 +44,12 @@ class StrictModel(BaseModel):
     # schema (errors keep their paths) and only direct construction converts the error type.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as exc:
+            raise ConfigValidationError(issues_from_pydantic(exc, type(self))) from None
+
     @classmethod
     def validate_dict(cls, data: Mapping[str, Any], source: str | None = None):
         """Validate a mapping, raising :class:`ConfigValidationError` with every problem."""

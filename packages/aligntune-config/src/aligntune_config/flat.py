@@ -62,9 +62,10 @@ def _index() -> dict[str, Path]:
     ]
     index: dict[str, Path] = {}
     for prefix, model in order:
+        aliases = getattr(model, "_aliases", {}) or {}
         for key in accepted_keys(model):
             if key not in NOT_FLAT:
-                index.setdefault(key, (*prefix, key))
+                index.setdefault(key, (*prefix, aliases.get(key, key)))
     index.update(EXPLICIT)
     return index
 

@@ -142,6 +142,12 @@ class _Resolver:
                 if field not in obj.model_fields_set and getattr(obj, field) is None:
                     object.__setattr__(obj, field, type(value)(value) if isinstance(value, (list, dict)) else value)
         t = c.train
+        # lengths follow model.max_seq_length unless given: SFT trains on the whole sequence length the
+        # model is loaded for; RL keeps the spec default 1024 when the model allows it.
+        if "max_length" not in t.model_fields_set:
+            object.__setattr__(t, "max_length", c.model.max_seq_length if not rl else min(1024, c.model.max_seq_length))
+        if "max_prompt_length" not in t.model_fields_set:
+            object.__setattr__(t, "max_prompt_length", min(512, t.max_length // 2))
         if "load_best_model_at_end" not in t.model_fields_set and t.load_best_model_at_end is None:
             object.__setattr__(t, "load_best_model_at_end", (not rl) and t.eval_strategy != "no")
         if "metric_for_best_model" not in t.model_fields_set and t.metric_for_best_model is None and not rl:

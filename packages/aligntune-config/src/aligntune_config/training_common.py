@@ -75,8 +75,13 @@ class CommonTrainingFields(StrictModel):
     label_smoothing_factor: float = Field(0.0, ge=0, lt=1, description="Label smoothing of the LM loss.")
     dataset_num_proc: int | None = Field(None, gt=0, description="Processes for dataset mapping.")
     dataset_kwargs: dict[str, Any] = Field(default_factory=dict, description="Extra dataset preparation arguments of the trainer.")
-    max_length: int = Field(1024, gt=0, description="Longest tokenised sequence (prompt + completion).")
-    max_prompt_length: int = Field(512, gt=0, description="Longest prompt; longer prompts are truncated.")
+    max_length: int = Field(
+        1024, gt=0, description="Longest tokenised sequence (prompt + completion). Default: model.max_seq_length "
+        "for SFT, min(1024, model.max_seq_length) for RL."
+    )
+    max_prompt_length: int = Field(
+        512, gt=0, description="Longest prompt; longer prompts are truncated. Default: min(512, max_length // 2)."
+    )
     max_target_length: int | None = Field(None, gt=0, description="Longest target (encoder-decoder models).")
     max_completion_length: int = Field(256, gt=0, description="Longest completion (generated or trained on).")
     truncation_mode: Literal["keep_end", "keep_start"] = Field("keep_end", description="Which end of a long prompt is kept.")
