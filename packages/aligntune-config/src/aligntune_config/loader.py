@@ -171,7 +171,8 @@ class ConfigLoader:
         from . import __version__
 
         header = f"# Resolved AlignTune configuration (aligntune-config {__version__}). Secrets are not written.\n"
-        body = yaml.safe_dump(cls.to_dict(config), sort_keys=False, allow_unicode=True)
+        body = yaml.dump(cls.to_dict(config), Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
+                         allow_unicode=True)
         tmp = target.with_suffix(target.suffix + ".tmp")
         tmp.write_text(header + body, encoding="utf-8")
         tmp.replace(target)

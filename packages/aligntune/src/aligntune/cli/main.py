@@ -1,0 +1,97 @@
+"""``aligntune`` — the command line. ``aligntune --help`` imports no torch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(
+    name="aligntune",
+    help="Post-train language models: SFT, DPO, reward models, PPO, GRPO and friends behind one config.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfigArg = typer.Argument(None, help="YAML or JSON config file.", exists=False, dir_okay=False)
+SetOpt = typer.Option(None, "--set", help="Override any field: --set train.learning_rate=1e-5 (repeatable).")
+
+
+@app.command()
+def validate(
+    config: Optional[Path] = ConfigArg,
+    algo: Optional[str] = typer.Option(None, "--algo", help="Algorithm: sft, dpo, ppo, grpo, gspo, dapo, drgrpo, ..."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model id, path or embedded:NAME."),
+    dataset: Optional[list[str]] = typer.Option(None, "--dataset", help="Dataset spec (repeatable)."),
+    reward: Optional[list[str]] = typer.Option(None, "--reward", help="Reward spec (repeatable)."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps"),
+    type_: Optional[str] = typer.Option(None, "--type", help="sft (same as --algo sft)."),
+    epochs: Optional[float] = typer.Option(None, "--epochs"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
+    backend: Optional[str] = typer.Option(None, "--backend", help="trl, unsloth or auto."),
+    output_dir: Optional[str] = typer.Option(None, "--output-dir"),
+    sets: Optional[list[str]] = SetOpt,
+    show: bool = typer.Option(False, "--print", help="Print the resolved config as YAML."),
+) -> None:
+    """Resolve a config exactly as training will and report every problem (exit code 1 if any)."""
+    from rich.console import Console
+
+    from aligntune_config import ConfigLoader, ConfigValidationError, SpecStringError
+
+    from .resolve import resolve_cli_config
+
+    console = Console()
+    try:
+        resolved = resolve_cli_config(
+            config, algo=algo, model=model, datasets=dataset, rewards=reward, max_steps=max_steps,
+            training_type=type_, epochs=epochs, batch_size=batch_size, backend=backend, output_dir=output_dir,
+            sets=sets,
+        )
+        resolved = ConfigLoader.validate_config(resolved)
+    except (ConfigValidationError, SpecStringError) as exc:
+        console.print(f"[bold red]invalid config[/]: {exc}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    if show:
+        console.print(ConfigLoader.dumps(resolved), highlight=False, markup=False, soft_wrap=True)
+    datasets = ", ".join(d.to_spec() for d in resolved.datasets)
+    console.print(
+        f"[green]valid[/]: {resolved.algo.value} on {resolved.model.name_or_path} "
+        f"(backend {resolved.backend.value}); datasets: {datasets}; "
+        f"rewards: {', '.join(r.type for r in resolved.rewards) or 'none'}",
+        highlight=False, soft_wrap=True,
+    )
+
+
+@app.command()
+def schema(output: Optional[Path] = typer.Argument(None, help="Write here instead of standard output.")) -> None:
+    """Print the JSON Schema of a config file (for editor completion and validation)."""
+    import json
+
+    from aligntune_config import export_json_schema
+
+    text = json.dumps(export_json_schema(), indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+@app.command()
+def version() -> None:
+    """Print the versions of the AlignTune packages installed here."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    for name in ("aligntune", "aligntune-config", "aligntune-data", "aligntune-rewards", "aligntune-algos",
+                 "aligntune-backends", "aligntune-eval"):
+        try:
+            typer.echo(f"{name} {dist_version(name)}")
+        except PackageNotFoundError:
+            typer.echo(f"{name} (not installed)")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Spec-compatible module paths (``aligntune.core.*``)."""

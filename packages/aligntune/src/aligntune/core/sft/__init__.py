@@ -1,0 +1,1 @@
+"""SFT helpers at the spec's module path."""

@@ -1,0 +1,56 @@
+import pathlib
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from aligntune.cli.main import app
+from aligntune.cli.resolve import parse_set
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+runner = CliRunner()
+
+
+def test_validate_quickstart_example():
+    result = runner.invoke(app, ["validate", str(ROOT / "examples" / "quickstart.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "valid: grpo on embedded:smollm2-135m-instruct" in result.output
+
+
+def test_validate_reports_every_error_and_fails():
+    result = runner.invoke(app, ["validate", str(ROOT / "examples" / "quickstart.yaml"), "--set", "train.learning_rate=-1",
+                                 "--set", "model.lora_rnk=4"])
+    assert result.exit_code == 1
+    assert "train.learning_rate: must be > 0, got -1" in result.output
+    assert "model.lora_rnk: unknown key 'lora_rnk'; did you mean" in result.output
+
+
+def test_flags_override_the_file_and_set_overrides_flags():
+    result = runner.invoke(app, ["validate", str(ROOT / "examples" / "quickstart.yaml"), "--max-steps", "3",
+                                 "--batch-size", "4", "--set", "train.num_generations=4", "--print"])
+    assert result.exit_code == 0, result.output
+    assert "max_steps: 3" in result.output and "per_device_batch_size: 4" in result.output
+
+
+def test_flags_alone():
+    result = runner.invoke(app, ["validate", "--type", "sft", "--model", "embedded:tiny-random", "--dataset",
+                                 "builtin:instructions#max=10", "--epochs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "valid: sft on embedded:tiny-random" in result.output
+    bad = runner.invoke(app, ["validate", "--algo", "grpo", "--model", "m", "--dataset", "d#max=0"])
+    assert bad.exit_code == 1 and "max must be > 0" in bad.output
+
+
+def test_parse_set_types_values():
+    assert parse_set(["a=1e-5", "b=3", "c=true", "d=[1, 2]", "e=text"]) == {"a": 1e-5, "b": 3, "c": True, "d": [1, 2], "e": "text"}
+    with pytest.raises(ValueError, match="must be KEY=VALUE"):
+        parse_set(["novalue"])
+
+
+def test_help_is_light():
+    code = ("import sys, json\nfrom typer.testing import CliRunner\nfrom aligntune.cli.main import app\n"
+            "r = CliRunner().invoke(app, ['--help'])\nassert r.exit_code == 0 and 'validate' in r.output\n"
+            "print(json.dumps([m for m in ('torch', 'transformers', 'pydantic') if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
