@@ -103,7 +103,7 @@ def test_reward_spec_round_trip(text):
 def test_spec_strings_accepted_in_configs():
     from aligntune_config import UnifiedConfig
 
-    config = UnifiedConfig(algo="grpo", model="m" if False else {"name_or_path": "m"},
+    config = UnifiedConfig(algo="grpo", model={"name_or_path": "m"},
                            datasets=["gsm8k:train#max=10?subset=main"], rewards=["math:weight=2"],
                            train={"per_device_batch_size": 2})
     assert config.datasets[0].max_samples == 10 and config.datasets[0].subset == "main"
