@@ -1,21 +1,18 @@
-"""Checks that need the registries: the algorithm's own validation and known reward names."""
+"""Checks that need the reward registry: reward names must be known."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from .errors import ConfigIssue, did_you_mean
-from .registry import ALGORITHMS, REWARDS
+from .registry import REWARDS
 
 if TYPE_CHECKING:
     from .unified import UnifiedConfig
 
 
 def registry_issues(config: "UnifiedConfig") -> list[ConfigIssue]:
-    issues: list[ConfigIssue] = []
-    if config.algo.value in ALGORITHMS:
-        spec = ALGORITHMS.get(config.algo.value)
-        issues.extend(spec.validate(config))
+    issues: list[ConfigIssue] = []  # the algorithm spec's own checks run on every resolution (resolve.py)
     known = REWARDS.names()
     if known:
         for i, reward in enumerate(config.rewards):

@@ -51,6 +51,13 @@ UNSLOTH_ALGORITHMS = frozenset(
 """The spec's backend support matrix: TRL runs every algorithm; Unsloth these (GSPO is TRL-only)."""
 
 
+def algorithm_spec(algo: AlgorithmType) -> Any:
+    """The AlgorithmSpec registered for ``algo`` (aligntune-algos), or None when none is installed."""
+    from .registry import ALGORITHMS
+
+    return ALGORITHMS.get(algo.value) if algo.value in ALGORITHMS else None
+
+
 def _set(obj: "StrictModel", name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
     obj.model_fields_set.add(name)
@@ -155,6 +162,10 @@ class _Resolver:
         for field, value in ALGORITHM_DEFAULTS.get(c.algo, {}).items():
             if field not in t.model_fields_set and getattr(t, field) is None:
                 object.__setattr__(t, field, value)
+        spec = algorithm_spec(c.algo)
+        for field, value in (spec.defaults.items() if spec is not None else ()):
+            if field not in t.model_fields_set:
+                object.__setattr__(t, field, value(c) if callable(value) else value)
         if c.algo in GRPO_FAMILY or c.algo is AlgorithmType.META_ES:
             if t.num_generations is None:
                 object.__setattr__(t, "num_generations", c.effective_batch_size)
@@ -224,6 +235,9 @@ class _Resolver:
         sl = c.logging.sample_logging
         if sl.enabled and sl.percent_of_max_steps is not None and t.max_steps is None:
             self.issue("logging.sample_logging.percent_of_max_steps", "needs train.max_steps")
+        spec = algorithm_spec(algo)
+        if spec is not None:
+            self.issues.extend(spec.validate(c))
         if m.num_labels is None and any(ds.task_type == "text_classification" for ds in c.datasets):
             self.issue("model.num_labels", "is required for text_classification datasets")
 
