@@ -64,7 +64,7 @@ def test_defaults_written_back_are_not_rejected(tmp_path):
     ("dpo", {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0]}, "train.loss_weights", "1 weights for 2 losses"),
     ("grpo", {"kl_estimator": "k1"}, "train.kl_estimator", "k3 estimator of its paper"),
     ("dapo", {"overlong_buffer_length": 300}, "train.overlong_buffer_length", "must be < max_completion_length"),
-    ("gspo", {"cliprange": 0.3}, "train.cliprange", "sequence-level ratio"),
+    ("gspo", {"cliprange": 0.3}, "train.cliprange", "does not apply to gspo and would be ignored; remove it (GSPO clips"),
     ("ppo", {"kl_coef": 0.05}, "train.kl_coef", "adaptive controller is on"),
 ])
 def test_algorithm_checks(algo, train, path, fragment):

@@ -43,9 +43,9 @@ class Spec(AlgorithmSpec):
         for name in sorted(train.model_fields_set - self.uses - F.COMMON):
             default = TrainingConfig.model_fields[name].get_default(call_default_factory=True)
             if getattr(train, name) != default:
+                hint = HINTS.get((self.algorithm, name)) or f"it is used by: {', '.join(_users(name)) or 'no algorithm'}"
                 issues.append(ConfigIssue(
-                    f"train.{name}", f"does not apply to {self.algorithm.value} and would be ignored; remove it "
-                    f"(it is used by: {', '.join(_users(name)) or 'no algorithm'})"))
+                    f"train.{name}", f"does not apply to {self.algorithm.value} and would be ignored; remove it ({hint})"))
         for check in self.checks:
             issues.extend(check(config))
         return issues
@@ -98,14 +98,11 @@ def _grpo_family(config: "UnifiedConfig") -> list[ConfigIssue]:
     return issues
 
 
-def _gspo(config: "UnifiedConfig") -> list[ConfigIssue]:
-    t = config.train
-    if "cliprange" in t.model_fields_set and t.cliprange != 0.2:
-        return [ConfigIssue("train.cliprange", "GSPO clips the sequence-level ratio with gspo_clip_low/gspo_clip_high "
-                            "(paper: 3e-4/4e-4); cliprange is the token-level clip of GRPO")]
-    return []
-
-
+HINTS = {
+    (AlgorithmType.GSPO, "cliprange"): "GSPO clips the sequence-level ratio with gspo_clip_low/gspo_clip_high "
+                                       "(paper: 3e-4/4e-4); cliprange is the token-level clip of GRPO",
+    (AlgorithmType.GSPO, "epsilon_high"): "GSPO clips the sequence-level ratio with gspo_clip_high",
+}
 GRPO_USES = F.ROLLOUT | F.GRPO_FAMILY
 SPECS: dict[AlgorithmType, Spec] = {
     AlgorithmType.SFT: Spec(
@@ -139,8 +136,8 @@ SPECS: dict[AlgorithmType, Spec] = {
                   "overlong_buffer_length": lambda c: max(1, c.train.max_completion_length // 4)}),
     AlgorithmType.GSPO: Spec(
         AlgorithmType.GSPO, "prompt", "Group Sequence Policy Optimization: sequence-level, length-normalised "
-        "importance ratio clipped to [1-3e-4, 1+4e-4] (Zheng et al., 2025).", uses=GRPO_USES | F.GSPO,
-        checks=(_grpo_family, _gspo), paper="arXiv:2507.18071", defaults={"loss_type": "grpo", "kl_estimator": "k3"}),
+        "importance ratio clipped to [1-3e-4, 1+4e-4] (Zheng et al., 2025).", uses=(GRPO_USES - {"cliprange", "epsilon_high"}) | F.GSPO,
+        checks=(_grpo_family,), paper="arXiv:2507.18071", defaults={"loss_type": "grpo", "kl_estimator": "k3"}),
     AlgorithmType.NMGRPO: Spec(
         AlgorithmType.NMGRPO, "prompt", "Neural-Mirror GRPO: GRPO plus λ·D_h(π_θ, π_ref), the Bregman divergence "
         "of a learned convex mirror map.", uses=GRPO_USES, checks=(_grpo_family,),

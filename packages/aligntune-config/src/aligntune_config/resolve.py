@@ -110,6 +110,12 @@ class _Resolver:
                     self.issue(f"train.{flag}", f"conflicts with model.precision={m.precision}")
                 else:
                     _set(m, "precision", precision)
+        # an explicit "bf16: false" (without fp16) means full precision, not the SFT default bf16
+        if "bf16" in t.model_fields_set and t.bf16 is False and not t.fp16:
+            if "precision" in m.model_fields_set and m.precision is PrecisionType.BF16:
+                self.issue("train.bf16", "is false but model.precision is bf16")
+            elif "precision" not in m.model_fields_set:
+                _set(m, "precision", PrecisionType.FP32)
         if t.use_flash_attention_2:
             if "attn_implementation" in m.model_fields_set and m.attn_implementation != "flash_attention_2":
                 self.issue("train.use_flash_attention_2", f"conflicts with model.attn_implementation={m.attn_implementation}")

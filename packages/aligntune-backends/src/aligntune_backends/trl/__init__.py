@@ -1,0 +1,1 @@
+"""The TRL engine: TRL's trainers built from a resolved UnifiedConfig."""
