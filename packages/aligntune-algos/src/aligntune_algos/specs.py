@@ -26,21 +26,29 @@ SFT_LOSS_TYPES = ("nll", "dft")
 GRPO_LOSS_TYPES = ("grpo", "bnpo", "dr_grpo", "dapo")
 
 
+GRPO_MATH = "aligntune_algos.grpo_math"
+PPO_MATH = "aligntune_algos.ppo_math"
+
+
 @dataclass
 class Spec(AlgorithmSpec):
     """AlgorithmSpec with the fields the algorithm uses and extra checks."""
 
     uses: frozenset[str] = frozenset()
+    math_module: str | None = None
     checks: tuple[Callable[["UnifiedConfig"], list[ConfigIssue]], ...] = ()
     paper: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.uses = frozenset(self.uses | F.COMMON)  # what every algorithm uses
 
     def validate(self, config: "UnifiedConfig") -> list[ConfigIssue]:
         from aligntune_config import TrainingConfig
 
         issues: list[ConfigIssue] = []
         train = config.train
-        for name in sorted(train.model_fields_set - self.uses - F.COMMON):
+        for name in sorted(train.model_fields_set - self.uses):
             default = TrainingConfig.model_fields[name].get_default(call_default_factory=True)
             if getattr(train, name) != default:
                 hint = HINTS.get((self.algorithm, name)) or f"it is used by: {', '.join(_users(name)) or 'no algorithm'}"
@@ -121,30 +129,31 @@ SPECS: dict[AlgorithmType, Spec] = {
     AlgorithmType.GRPO: Spec(
         AlgorithmType.GRPO, "prompt", "Group Relative Policy Optimization: advantages normalised within each "
         "group of completions of a prompt; per-sequence mean of token losses (Shao et al., 2024).",
-        uses=GRPO_USES, checks=(_grpo_family,), paper="arXiv:2402.03300",
+        uses=GRPO_USES, checks=(_grpo_family,), paper="arXiv:2402.03300", math_module=GRPO_MATH,
         defaults={"loss_type": "grpo", "kl_estimator": "k3"}),
     AlgorithmType.DRGRPO: Spec(
         AlgorithmType.DRGRPO, "prompt", "Dr. GRPO (GRPO Done Right): no std scaling of advantages and no length "
         "normalisation (token losses summed and divided by a constant).", uses=GRPO_USES, checks=(_grpo_family,),
-        paper="arXiv:2503.20783", defaults={"loss_type": "dr_grpo", "scale_rewards": "none", "kl_estimator": "k3"}),
+        paper="arXiv:2503.20783", math_module=GRPO_MATH, defaults={"loss_type": "dr_grpo", "scale_rewards": "none", "kl_estimator": "k3"}),
     AlgorithmType.DAPO: Spec(
         AlgorithmType.DAPO, "prompt", "DAPO: decoupled clip (ε_low=0.2, ε_high=0.28), dynamic sampling, token-level "
         "loss, overlong filtering and soft overlong punishment; no KL penalty (Yu et al., 2025).",
-        uses=GRPO_USES, checks=(_grpo_family,), paper="arXiv:2503.14476",
+        uses=GRPO_USES, checks=(_grpo_family,), paper="arXiv:2503.14476", math_module=GRPO_MATH,
         defaults={"loss_type": "dapo", "epsilon_high": 0.28, "dynamic_sampling": True, "kl_coef": 0.0,
                   "kl_estimator": "k3", "mask_truncated_completions": True,
                   "overlong_buffer_length": lambda c: max(1, c.train.max_completion_length // 4)}),
     AlgorithmType.GSPO: Spec(
         AlgorithmType.GSPO, "prompt", "Group Sequence Policy Optimization: sequence-level, length-normalised "
         "importance ratio clipped to [1-3e-4, 1+4e-4] (Zheng et al., 2025).", uses=(GRPO_USES - {"cliprange", "epsilon_high"}) | F.GSPO,
-        checks=(_grpo_family,), paper="arXiv:2507.18071", defaults={"loss_type": "grpo", "kl_estimator": "k3"}),
+        checks=(_grpo_family,), paper="arXiv:2507.18071", math_module=GRPO_MATH, defaults={"loss_type": "grpo", "kl_estimator": "k3"}),
     AlgorithmType.NMGRPO: Spec(
         AlgorithmType.NMGRPO, "prompt", "Neural-Mirror GRPO: GRPO plus λ·D_h(π_θ, π_ref), the Bregman divergence "
-        "of a learned convex mirror map.", uses=GRPO_USES, checks=(_grpo_family,),
+        "of a learned convex mirror map.", uses=GRPO_USES, checks=(_grpo_family,), math_module=GRPO_MATH,
         defaults={"loss_type": "grpo", "kl_estimator": "k3"}),
     AlgorithmType.META_ES: Spec(
         AlgorithmType.META_ES, "prompt", "Meta-ES: antithetic evolution strategies over the mirror map of NM-GRPO.",
-        uses=GRPO_USES, checks=(_grpo_family,), defaults={"loss_type": "grpo", "kl_estimator": "k3"}),
+        uses=GRPO_USES, checks=(_grpo_family,), math_module=GRPO_MATH,
+        defaults={"loss_type": "grpo", "kl_estimator": "k3"}),
 }
 
 

@@ -96,6 +96,15 @@ class AlgorithmSpec:
     description: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
     not_applicable: frozenset[str] = frozenset()
+    math_module: str | None = None  # import path of the algorithm's maths (engines use it; never copy it)
+
+    def math(self) -> Any:
+        """The module holding this algorithm's maths (imported on first use; it may import torch)."""
+        if self.math_module is None:
+            raise LookupError(f"{self.algorithm.value} declares no maths module")
+        import importlib
+
+        return importlib.import_module(self.math_module)
 
     @property
     def training_type(self) -> TrainingType:
