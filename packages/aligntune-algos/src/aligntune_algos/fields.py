@@ -9,7 +9,7 @@ COMMON = frozenset({
     "fp16", "bf16", "seed", "data_seed", "eval_interval", "save_interval", "logging_steps", "logging_strategy",
     "eval_strategy", "save_strategy", "save_total_limit", "load_best_model_at_end", "metric_for_best_model",
     "greater_is_better", "early_stopping_patience", "early_stopping_threshold", "resume_from_checkpoint",
-    "dataloader_num_workers", "dataloader_drop_last", "remove_unused_columns", "group_by_length",
+    "dataloader_num_workers", "dataloader_drop_last", "remove_unused_columns",
     "eval_accumulation_steps", "dataset_num_proc", "gradient_checkpointing", "gradient_checkpointing_kwargs",
     "use_trl", "use_liger_kernel", "max_length", "truncation_mode", "pad_to_multiple_of",
     "use_flash_attention_2", "grpo_alpha", "grpo_beta", "gspo_gamma", "gspo_delta",
@@ -17,16 +17,17 @@ COMMON = frozenset({
 SFT = frozenset({
     "packing", "packing_strategy", "eval_packing", "padding_free", "completion_only_loss", "assistant_only_loss",
     "dataset_kwargs", "label_smoothing_factor", "use_liger_loss", "activation_offloading", "loss_type",
+    "group_by_length",
 })
 DPO = frozenset({
     "beta", "loss_weights", "f_divergence_type", "f_alpha_divergence_coef", "reference_free", "label_smoothing",
     "use_weighting", "rpo_alpha", "ld_alpha", "discopop_tau", "precompute_ref_log_probs", "precompute_ref_batch_size",
     "sync_ref_model", "ref_model_mixup_alpha", "ref_model_sync_steps", "max_prompt_length", "padding_free",
-    "use_liger_loss", "activation_offloading", "loss_type",
+    "use_liger_loss", "activation_offloading", "loss_type", "group_by_length",
     # sampling of the generations of DPO evaluation (evaluation.dpo_eval_enabled: zero/few-shot, win rate)
     "temperature", "top_p", "top_k", "max_completion_length",
 })
-REWARD_MODEL = frozenset({"activation_offloading"})
+REWARD_MODEL = frozenset({"activation_offloading", "group_by_length"})
 ROLLOUT = frozenset({
     "temperature", "top_p", "top_k", "generation_kwargs", "ds3_gather_for_generation", "use_vllm", "vllm_mode",
     "vllm_server_base_url", "vllm_gpu_memory_utilization", "fast_inference", "enable_thinking", "max_prompt_length",

@@ -46,11 +46,16 @@ class Spec(AlgorithmSpec):
     def validate(self, config: "UnifiedConfig") -> list[ConfigIssue]:
         from aligntune_config import TrainingConfig
 
+        from aligntune_config.resolve import TYPE_DEFAULTS
+
         issues: list[ConfigIssue] = []
         train = config.train
+        rl = self.algorithm.training_type.value == "rl"
         for name in sorted(train.model_fields_set - self.uses):
-            default = TrainingConfig.model_fields[name].get_default(call_default_factory=True)
-            if getattr(train, name) != default:
+            defaults = [TrainingConfig.model_fields[name].get_default(call_default_factory=True)]
+            if ("train", name) in TYPE_DEFAULTS:  # the spec's per-training-type default is not a user choice
+                defaults.append(TYPE_DEFAULTS[("train", name)][1 if rl else 0])
+            if getattr(train, name) not in defaults:
                 hint = HINTS.get((self.algorithm, name)) or f"it is used by: {', '.join(_users(name)) or 'no algorithm'}"
                 issues.append(ConfigIssue(
                     f"train.{name}", f"does not apply to {self.algorithm.value} and would be ignored; remove it ({hint})"))

@@ -71,7 +71,6 @@ def _common(config: "UnifiedConfig", cuda: bool, bf16_ok: bool) -> dict[str, Any
         "dataloader_num_workers": t.dataloader_num_workers,
         "dataloader_drop_last": t.dataloader_drop_last,
         "remove_unused_columns": t.remove_unused_columns,
-        "train_sampling_strategy": "group_by_length" if t.group_by_length else "random",
         "eval_accumulation_steps": t.eval_accumulation_steps,
         "gradient_checkpointing": bool(config.model.gradient_checkpointing),
         "gradient_checkpointing_kwargs": dict(t.gradient_checkpointing_kwargs or {}),
@@ -115,6 +114,7 @@ def _sft(config: "UnifiedConfig") -> dict[str, Any]:
         "dataset_text_field": config.datasets[0].dataset_text_field,
         "truncation_mode": t.truncation_mode,
         "label_smoothing_factor": t.label_smoothing_factor,
+        "train_sampling_strategy": "group_by_length" if t.group_by_length else "random",
         "max_length": t.max_length,
         "activation_offloading": t.activation_offloading,
     }
@@ -151,6 +151,9 @@ def _dpo(config: "UnifiedConfig") -> tuple[dict[str, Any], dict[str, Any]]:
         "disable_dropout": config.model.disable_dropout,
         "max_length": t.max_length,
         "activation_offloading": t.activation_offloading,
+        # preference rows are grouped by the token length AlignTune writes to a "length" column
+        "train_sampling_strategy": "group_by_length" if t.group_by_length else "random",
+        "length_column_name": "length",
     }
     extra = {
         "reference_free": t.reference_free,
@@ -222,8 +225,11 @@ def build_args(config: "UnifiedConfig", *, cuda_available: bool | None = None,
         out.trl.update(trl)
         out.extra.update(extra)
     elif algo is AlgorithmType.REWARD_MODEL:
-        out.trl.update({"disable_dropout": config.model.disable_dropout, "dataset_num_proc": config.train.dataset_num_proc,
-                        "max_length": config.train.max_length, "activation_offloading": config.train.activation_offloading})
+        t = config.train
+        out.trl.update({"disable_dropout": config.model.disable_dropout, "dataset_num_proc": t.dataset_num_proc,
+                        "max_length": t.max_length, "activation_offloading": t.activation_offloading,
+                        "train_sampling_strategy": "group_by_length" if t.group_by_length else "random",
+                        "length_column_name": "length"})
     elif algo in GRPO_LIKE:
         trl, extra = _grpo(config)
         out.trl.update(trl)

@@ -1,0 +1,234 @@
+"""The TRL engine: builds TRL's SFTTrainer, DPOTrainer, RewardTrainer or GRPOTrainer from a resolved
+UnifiedConfig, with the model and tokenizer loaded by aligntune_backends.models and the datasets and
+reward functions given by the caller (the aligntune meta-package loads them through aligntune-data and
+aligntune-rewards)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from aligntune_config import AlgorithmType, Availability
+
+from .args import GRPO_LIKE, build_args
+
+if TYPE_CHECKING:
+    from aligntune_config import UnifiedConfig
+
+logger = logging.getLogger("aligntune.backends.trl")
+
+SUPPORTED = frozenset({AlgorithmType.SFT, AlgorithmType.DPO, AlgorithmType.REWARD_MODEL, *GRPO_LIKE}) - {
+    AlgorithmType.NMGRPO, AlgorithmType.META_ES}
+"""What this engine builds today. PPO, NM-GRPO and Meta-ES have their own loops (not built yet)."""
+
+
+class EngineError(ValueError):
+    """A run this engine cannot build, with the reason."""
+
+
+def _trl_class(algo: AlgorithmType) -> tuple[Any, Any]:
+    import trl
+
+    if algo is AlgorithmType.SFT:
+        return trl.SFTTrainer, trl.SFTConfig
+    if algo is AlgorithmType.DPO:
+        return trl.DPOTrainer, trl.DPOConfig
+    if algo is AlgorithmType.REWARD_MODEL:
+        return trl.RewardTrainer, trl.RewardConfig
+    return trl.GRPOTrainer, trl.GRPOConfig
+
+
+def _reference_free_dpo(base: type) -> type:
+    """DPOTrainer whose reference log-probabilities are zero: the loss uses the policy's log-ratio only."""
+    import torch
+
+    class ReferenceFreeDPOTrainer(base):  # type: ignore[misc, valid-type]
+        def compute_ref_log_probs(self, model: Any, inputs: dict[str, Any]) -> tuple[Any, Any]:
+            n = inputs["input_ids"].size(0) // 2
+            zeros = torch.zeros(n, device=inputs["input_ids"].device)
+            return zeros, zeros.clone()
+
+    return ReferenceFreeDPOTrainer
+
+
+def truncate_prompts(dataset: Any, tokenizer: Any, max_prompt_length: int, mode: str) -> Any:
+    """Cut string prompts to ``max_prompt_length`` tokens (keep_end keeps the end, keep_start the start);
+    conversational prompts longer than that are dropped, with a count in the log. TRL's DPO and GRPO
+    configs have no prompt limit of their own."""
+    if "prompt" not in dataset.column_names or len(dataset) == 0:
+        return dataset
+
+    def cut(row: dict[str, Any]) -> dict[str, Any]:
+        prompt = row["prompt"]
+        if not isinstance(prompt, str):
+            return row
+        ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        if len(ids) <= max_prompt_length:
+            return row
+        kept = ids[-max_prompt_length:] if mode == "keep_end" else ids[:max_prompt_length]
+        return {**row, "prompt": tokenizer.decode(kept)}
+
+    out = dataset.map(cut, desc="truncating prompts")
+    if not isinstance(out[0]["prompt"], str):
+        before = len(out)
+        out = out.filter(lambda row: len(tokenizer.apply_chat_template(row["prompt"], tokenize=True,
+                                                                       add_generation_prompt=True)) <= max_prompt_length)
+        if len(out) < before:
+            logger.warning("dropped %d of %d conversational prompts longer than max_prompt_length=%d tokens",
+                           before - len(out), before, max_prompt_length)
+    return out
+
+
+def add_length_column(dataset: Any, tokenizer: Any) -> Any:
+    """Token length of prompt + the longer answer, for group_by_length on preference data."""
+    if "length" in dataset.column_names:
+        return dataset
+
+    def count(text: Any) -> int:
+        if isinstance(text, str):
+            return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        return sum(count(m.get("content", "")) for m in text) if isinstance(text, list) else 0
+
+    return dataset.map(lambda row: {"length": count(row.get("prompt", "")) + max(count(row["chosen"]), count(row["rejected"]))},
+                       desc="measuring lengths")
+
+
+def _reward_funcs(config: "UnifiedConfig", reward_functions: Sequence[Any], names: Sequence[str], extra: dict) -> list:
+    from aligntune_config.registry import ALGORITHMS
+
+    from .rewards import OverlongPunishment, TRLReward
+
+    funcs: list[Any] = [TRLReward(fn, name) for fn, name in zip(reward_functions, names)]
+    if extra.get("overlong"):
+        buffer, factor = extra["overlong"]
+        funcs.append(OverlongPunishment(ALGORITHMS.get(config.algo.value).math(), config.train.max_completion_length,
+                                        buffer, factor))
+    return funcs
+
+
+class TRLBackend:
+    """Backend ``trl``: always available where trl imports."""
+
+    name = "trl"
+
+    def availability(self) -> Availability:
+        try:
+            import trl  # noqa: F401
+        except ImportError as exc:
+            return Availability(False, f"trl is not installed ({exc})")
+        return Availability(True, "trl is installed")
+
+    def supports(self, algorithm: AlgorithmType) -> bool:
+        return AlgorithmType(algorithm) in SUPPORTED
+
+    def check(self, config: "UnifiedConfig") -> None:
+        """Refuse what this engine cannot run, before any model is loaded."""
+        algo = config.algo
+        if algo not in SUPPORTED:
+            built = ", ".join(sorted(a.value for a in SUPPORTED))
+            raise EngineError(f"the TRL engine does not run {algo.value} yet (it runs {built})")
+        if algo in GRPO_LIKE and config.train.dynamic_sampling:
+            raise EngineError("train.dynamic_sampling (DAPO) is not built yet in the TRL engine; set it to false")
+
+    def create_trainer(self, config: "UnifiedConfig", *, train_dataset: Any, eval_dataset: Any = None,
+                       reward_functions: Sequence[Any] = (), reward_names: Sequence[str] | None = None,
+                       model: Any = None, tokenizer: Any = None, callbacks: Sequence[Any] = ()) -> "EngineTrainer":
+        self.check(config)
+        algo = config.algo
+        if algo in GRPO_LIKE and not reward_functions:
+            raise EngineError(f"{algo.value} needs at least one reward function")
+        args = build_args(config)
+        if model is None or tokenizer is None:
+            from ..models import load_model_and_tokenizer
+
+            model_config = config.model
+            if algo is AlgorithmType.REWARD_MODEL and model_config.num_labels is None:
+                model_config = model_config.model_copy(update={"num_labels": 1})
+            model, tokenizer = load_model_and_tokenizer(model_config, for_training=True)
+        extra = args.extra
+        if algo in GRPO_LIKE or algo is AlgorithmType.DPO:
+            train_dataset = truncate_prompts(train_dataset, tokenizer, extra["max_prompt_length"], extra["truncation_mode"])
+            if eval_dataset is not None:
+                eval_dataset = truncate_prompts(eval_dataset, tokenizer, extra["max_prompt_length"], extra["truncation_mode"])
+        if algo in (AlgorithmType.DPO, AlgorithmType.REWARD_MODEL) and config.train.group_by_length:
+            train_dataset = add_length_column(train_dataset, tokenizer)
+        trainer_cls, config_cls = _trl_class(algo)
+        if algo is AlgorithmType.DPO and extra.get("reference_free"):
+            trainer_cls = _reference_free_dpo(trainer_cls)
+        trl_args = config_cls(**args.trl)
+        from transformers import EarlyStoppingCallback
+
+        from .callbacks import JsonlMetricsCallback
+
+        all_callbacks = list(callbacks)
+        if "jsonl" in extra["loggers"]:
+            all_callbacks.append(JsonlMetricsCallback(config.logging.output_dir))
+        if extra["early_stopping"]:
+            patience, threshold = extra["early_stopping"]
+            all_callbacks.append(EarlyStoppingCallback(patience, threshold))
+        kwargs: dict[str, Any] = {"model": model, "args": trl_args, "train_dataset": train_dataset,
+                                  "eval_dataset": eval_dataset, "processing_class": tokenizer,
+                                  "callbacks": all_callbacks}
+        if algo in GRPO_LIKE:
+            names = list(reward_names or [getattr(f, "name", f"reward_{i}") for i, f in enumerate(reward_functions)])
+            kwargs["reward_funcs"] = _reward_funcs(config, reward_functions, names, extra)
+            if extra["overlong"]:  # its weight is 1 next to the configured ones
+                trl_args.reward_weights = list(extra["reward_weights"] or [1.0] * len(names)) + [1.0]
+            elif extra["reward_weights"]:
+                trl_args.reward_weights = list(extra["reward_weights"])
+        logger.info("building %s for %s", trainer_cls.__name__, algo.value)
+        trainer = trainer_cls(**kwargs)
+        return EngineTrainer(config, trainer, tokenizer, resume_from_checkpoint=extra["resume_from_checkpoint"])
+
+
+class EngineTrainer:
+    """The run lifecycle around a TRL trainer: train, evaluate, save_model, push_to_hub."""
+
+    def __init__(self, config: "UnifiedConfig", trainer: Any, tokenizer: Any,
+                 resume_from_checkpoint: str | bool | None = None):
+        self.config = config
+        self.trainer = trainer
+        self.tokenizer = tokenizer
+        self.resume_from_checkpoint = resume_from_checkpoint
+
+    def train(self) -> dict[str, Any]:
+        from aligntune_config import ConfigLoader
+
+        ConfigLoader.save_resolved_config(self.config, self.config.logging.output_dir)
+        result = self.trainer.train(resume_from_checkpoint=self.resume_from_checkpoint)
+        return dict(result.metrics)
+
+    def evaluate(self, dataset: Any = None) -> dict[str, float]:
+        import math
+
+        metrics = dict(self.trainer.evaluate(eval_dataset=dataset))
+        if self.config.algo is AlgorithmType.SFT and "eval_loss" in metrics:
+            metrics["eval_perplexity"] = math.exp(min(metrics["eval_loss"], 50.0))
+        return metrics
+
+    def save_model(self, path: str | None = None) -> str:
+        from pathlib import Path
+
+        target = Path(path) if path else Path(self.config.logging.output_dir) / "final_model"
+        self.trainer.save_model(str(target))
+        self.tokenizer.save_pretrained(str(target))
+        logger.info("model saved to %s", target)
+        return str(target)
+
+    def push_to_hub(self, repo_id: str | None = None, *, token: str | None = None, private: bool = False) -> str:
+        from huggingface_hub import HfApi
+
+        repo_id = repo_id or self.config.logging.hub_model_id
+        if not repo_id:
+            raise EngineError("push_to_hub needs a repo_id (or logging.hub_model_id)")
+        secret = self.config.logging.hub_token
+        token = token or (secret.get_secret_value() if secret else None)
+        folder = self.save_model()
+        api = HfApi(token=token)
+        api.create_repo(repo_id, private=private or self.config.logging.hub_private_repo, exist_ok=True)
+        api.upload_folder(folder_path=folder, repo_id=repo_id, commit_message="AlignTune model")
+        return f"https://huggingface.co/{repo_id}"
+
+
+backend = TRLBackend()
