@@ -108,6 +108,10 @@ class _Runner:
 
     def _import(self, node: ast.ImportFrom) -> None:
         for alias in node.names:
+            if alias.name in FACTORIES or alias.name in ("TrainerFactory", "BackendFactory"):
+                # resolve the config the call describes; the training runs are tests of their own
+                self.ns[alias.asname or alias.name] = _Factory(self, alias.name)
+                continue
             try:
                 module = __import__(node.module, fromlist=[alias.name])
                 self.ns[alias.asname or alias.name] = getattr(module, alias.name)

@@ -64,7 +64,7 @@ def _changed_value(name: str, algo: str):
 def _config(algo: str, rewards=(), **train) -> UnifiedConfig:
     base = {"per_device_batch_size": 2} if algo not in ("sft", "dpo", "reward_model") else {}
     return UnifiedConfig(algo=algo, backend="trl", model={"name_or_path": "m"}, datasets=["d"], rewards=list(rewards),
-                         train={**base, **train})
+                         evaluation={"holdout_fraction": 0.1}, train={**base, **train})
 
 
 FIXED_BY_PAPER = {"kl_estimator"}  # the GRPO family uses k3 (its paper); other values are refused by the spec

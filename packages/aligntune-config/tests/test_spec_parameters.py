@@ -68,7 +68,8 @@ def _resolved(kind: str, algo: str | None = None) -> UnifiedConfig:
     minimal = {"model": {"name_or_path": "embedded:tiny-random"}, "datasets": [{"name": "builtin:arithmetic"}]}
     algo = algo or ("sft" if kind == "sft" else "reward_model")  # RL without algorithm-specific defaults
     train = {"per_device_batch_size": 2} if algo in ("grpo", "gspo", "dapo") else {}
-    return UnifiedConfig.validate_dict(dict(minimal, algo=algo, train=train))
+    # with evaluation data, so the spec's evaluation defaults (SFT: eval_strategy steps) apply
+    return UnifiedConfig.validate_dict(dict(minimal, algo=algo, train=train, eval_datasets=["builtin:arithmetic:test"]))
 
 
 def _value_of(config: UnifiedConfig, cls_name: str, name: str):

@@ -21,6 +21,10 @@ class EvaluationConfig(StrictModel):
         None, description="Callables fn(predictions, references) -> float or dict of floats, or import paths."
     )
     metrics: list[str] | None = Field(None, description="Extra metric names from the metric registry.")
+    holdout_fraction: float | None = Field(
+        None, gt=0, lt=1, description="Hold out this fraction of the training rows (seeded by train.data_seed) as "
+        "evaluation data when no eval_datasets are given."
+    )
     max_samples_for_quality_metrics: int = Field(50, gt=0, description="Rows generated and scored for quality metrics.")
     bertscore_model: str = Field("microsoft/deberta-xlarge-mnli", min_length=1, description="BERTScore backbone.")
     semantic_similarity_model: str = Field(

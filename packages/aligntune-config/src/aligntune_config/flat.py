@@ -16,7 +16,7 @@ Path = tuple[Any, ...]
 
 SECTIONS = {
     "algo": "algo", "algorithm": "algo", "backend": "backend", "model": "model", "datasets": "datasets",
-    "dataset": "datasets", "train": "train", "training": "train", "rewards": "rewards", "tasks": "tasks",
+    "dataset": "datasets", "eval_datasets": "eval_datasets", "eval_dataset": "eval_datasets", "train": "train", "training": "train", "rewards": "rewards", "tasks": "tasks",
     "distributed": "distributed", "logging": "logging", "evaluation": "evaluation", "mirror": "mirror",
     "meta_es": "meta_es", "chat_template": "chat_template", "caching": "caching",
 }

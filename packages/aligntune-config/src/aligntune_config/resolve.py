@@ -151,6 +151,8 @@ class _Resolver:
         sections = {"model": [c.model], "train": [c.train], "dataset": c.datasets}
         for (section, field), pair in TYPE_DEFAULTS.items():
             value = pair[1] if rl else pair[0]
+            if (section, field) == ("train", "eval_strategy") and not c.has_eval_data:
+                value = "no"  # nothing to evaluate on: the spec's SFT default needs evaluation data
             for obj in sections[section]:
                 if field not in obj.model_fields_set and getattr(obj, field) is None:
                     object.__setattr__(obj, field, type(value)(value) if isinstance(value, (list, dict)) else value)
@@ -231,6 +233,9 @@ class _Resolver:
                     self.issue(f"datasets[{i}].format_type",
                                f"{algo} trains on preference pairs (prompt/chosen/rejected); format {ds.format_type!r} "
                                "has none (use hh-rlhf, ultrafeedback, preference, or map columns to prompt/chosen/rejected)")
+        if t.eval_strategy != "no" and not c.has_eval_data:
+            self.issue("train.eval_strategy", f"is {t.eval_strategy!r} but there is no evaluation data: set eval_datasets "
+                       "or evaluation.holdout_fraction (or eval_strategy: no)")
         if t.load_best_model_at_end:
             if t.eval_strategy == "no":
                 self.issue("train.load_best_model_at_end", "needs evaluation; train.eval_strategy is 'no'")

@@ -120,6 +120,9 @@ def render_reference() -> str:
         out.append(f"| `{path}` | {fmt(sft)} | {fmt(rl)} |")
     out += [
         "| `train.load_best_model_at_end` | `true` when evaluating | `false` |",
+        "",
+        "`train.eval_strategy` defaults to `\"no\"` for SFT too when there is no evaluation data "
+        "(`eval_datasets` or `evaluation.holdout_fraction`).",
         "| `train.metric_for_best_model` | `\"eval_loss\"` | `null` |",
         "",
         "Per algorithm: " + "; ".join(

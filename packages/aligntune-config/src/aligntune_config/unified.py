@@ -40,12 +40,17 @@ class UnifiedConfig(StrictModel):
     """The whole configuration of a run (see docs/configuration.md for every field)."""
 
     model_config = {**StrictModel.model_config, "validate_assignment": False}
-    _aliases: ClassVar[dict[str, str]] = {"algorithm": "algo", "dataset": "datasets", "training": "train"}
+    _aliases: ClassVar[dict[str, str]] = {"algorithm": "algo", "dataset": "datasets", "training": "train",
+                                          "eval_dataset": "eval_datasets"}
 
     algo: AlgorithmType = Field(..., description="sft, dpo, ppo, grpo, gspo, dapo, drgrpo, nmgrpo, meta_es, reward_model.")
     backend: ExecutionBackend = Field(ExecutionBackend.AUTO, description="Execution engine: trl, unsloth or auto.")
     model: ModelConfig = Field(..., description="The model and how it is loaded.")
     datasets: list[DatasetConfig] = Field(..., min_length=1, description="One or more datasets (mixed by weight).")
+    eval_datasets: list[DatasetConfig] = Field(
+        default_factory=list, description="Evaluation data (spec strings or dataset configs), mixed like datasets. "
+        "Without it (and without evaluation.holdout_fraction) evaluation during training is off by default."
+    )
     train: TrainingConfig = Field(default_factory=TrainingConfig, description="Training parameters.")
     rewards: list[RewardConfig] = Field(default_factory=list, description="Reward functions (online RL).")
     tasks: list[TaskConfig] = Field(default_factory=list, description="Task definitions of a multi-task run.")
@@ -60,7 +65,7 @@ class UnifiedConfig(StrictModel):
     )
     caching: CachingConfig = Field(default_factory=CachingConfig, description="Dataset cache.")
 
-    @field_validator("datasets", "rewards", "tasks", mode="before")
+    @field_validator("datasets", "eval_datasets", "rewards", "tasks", mode="before")
     @classmethod
     def _one_to_list(cls, value: Any) -> Any:
         if value is None:
@@ -98,6 +103,10 @@ class UnifiedConfig(StrictModel):
 
         resolve_in_place(self)
         return self
+
+    @property
+    def has_eval_data(self) -> bool:
+        return bool(self.eval_datasets) or self.evaluation.holdout_fraction is not None
 
     @property
     def training_type(self):

@@ -5,9 +5,10 @@ This meta-package re-exports the configuration API of ``aligntune_config`` (``Un
 ``ModelConfig``, ``AlgorithmType``, ``BackendType``, ``ConfigLoader``, ...). Names are resolved on first
 use, so ``import aligntune`` stays light.
 
-Not built yet (see the project's open issues): trainers and factories (``create_sft_trainer``,
-``create_rl_trainer``, ``TrainerFactory``, ``BackendFactory``), data loading, rewards, evaluation and
-most of the CLI. They are absent rather than stubbed.
+Trainer factories: ``create_sft_trainer``, ``create_rl_trainer``, ``TrainerFactory`` and
+``BackendFactory`` (also at ``aligntune.core.backend_factory``) build TRL trainers for SFT, DPO, reward
+models, GRPO, GSPO, Dr. GRPO and DAPO. Not built yet (see the open issues): PPO, NM-GRPO, Meta-ES, the
+Unsloth backend, DAPO's dynamic sampling, and most of the CLI.
 """
 
 from __future__ import annotations
@@ -17,9 +18,18 @@ from typing import Any
 __version__ = "0.1.0"
 
 
+_FACTORIES = {"create_sft_trainer", "create_rl_trainer", "TrainerFactory", "BackendFactory", "BackendConfig"}
+
+
 def __getattr__(name: str) -> Any:
     import aligntune_config
 
+    if name in _FACTORIES:
+        from .core import backend_factory
+
+        value = getattr(backend_factory, name)
+        globals()[name] = value
+        return value
     if name in aligntune_config.__all__:
         value = getattr(aligntune_config, name)
         globals()[name] = value
@@ -30,4 +40,4 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     import aligntune_config
 
-    return sorted({*globals(), *aligntune_config.__all__})
+    return sorted({*globals(), *aligntune_config.__all__, *_FACTORIES})
