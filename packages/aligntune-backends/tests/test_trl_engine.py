@@ -83,3 +83,25 @@ def test_refuses_what_it_cannot_run(tmp_path):
     ppo = UnifiedConfig(algo="ppo", model={"name_or_path": "m"}, datasets=["d"], rewards=["length"])
     with pytest.raises(EngineError, match="does not run ppo yet"):
         backend.check(ppo)
+
+
+def test_unbuilt_model_fields_are_refused_not_ignored():
+    config = UnifiedConfig(algo="grpo", model={"name_or_path": "m", "reward_model_name": "OpenAssistant/rm"},
+                           datasets=["d"], train={"per_device_batch_size": 2})
+    with pytest.raises(EngineError, match="does not use model.reward_model_name yet"):
+        backend.check(config)
+
+
+def test_sft_path_starts_from_the_sft_checkpoint(tmp_path):
+    import torch
+
+    from aligntune_backends.models import load_model_and_tokenizer
+    from aligntune_config import ModelConfig
+
+    _, _, saved = run("sft", tmp_path)
+    tuned, _ = load_model_and_tokenizer(ModelConfig(name_or_path="embedded:tiny-random", sft_path=str(saved),
+                                                    precision="fp32"), for_training=False)
+    base, _ = load_model_and_tokenizer(ModelConfig(name_or_path="embedded:tiny-random", precision="fp32"),
+                                       for_training=False)
+    name, weight = next(iter(tuned.state_dict().items()))
+    assert not torch.equal(weight, base.state_dict()[name])  # trained weights, not the base model's

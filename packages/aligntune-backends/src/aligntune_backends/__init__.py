@@ -1,6 +1,12 @@
-"""Execution engines (TRL, Unsloth) and model loading for AlignTune.
+"""Execution engines and model loading of AlignTune.
 
-Not built yet: this release ships the package skeleton; the engines are absent, not stubbed.
+- ``aligntune_backends.models``: embedded models (``embedded:tiny-random``, ``embedded:smollm2-135m-instruct``),
+  local folders, GGUF files and Hub ids; precision, quantization, gradient checkpointing and LoRA.
+- ``aligntune_backends.trl``: the TRL engine (registered as backend ``trl``): SFT, DPO, reward models,
+  GRPO, GSPO, Dr. GRPO and DAPO built from a resolved UnifiedConfig.
+
+Not built yet: the Unsloth engine, PPO / NM-GRPO / Meta-ES loops, DAPO dynamic sampling, reward/value
+models. Importing this package imports neither torch nor transformers.
 """
 
 __version__ = "0.1.0"

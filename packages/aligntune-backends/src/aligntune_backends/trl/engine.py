@@ -23,6 +23,14 @@ SUPPORTED = frozenset({AlgorithmType.SFT, AlgorithmType.DPO, AlgorithmType.REWAR
 """What this engine builds today. PPO, NM-GRPO and Meta-ES have their own loops (not built yet)."""
 
 
+NOT_BUILT_MODEL_FIELDS = (
+    "reward_path", "reward_model_name", "reward_model_source", "reward_value_loading_type", "reward_model_quantization",
+    "value_model_quantization", "ref_model_init_kwargs", "model_adapter_name", "ref_adapter_name",
+    "force_use_ref_model", "use_logits_to_keep", "reward_device",
+)
+"""ModelConfig fields for reward/value/reference models and adapters that no built algorithm uses yet."""
+
+
 class EngineError(ValueError):
     """A run this engine cannot build, with the reason."""
 
@@ -130,6 +138,13 @@ class TRLBackend:
             raise EngineError(f"the TRL engine does not run {algo.value} yet (it runs {built})")
         if algo in GRPO_LIKE and config.train.dynamic_sampling:
             raise EngineError("train.dynamic_sampling (DAPO) is not built yet in the TRL engine; set it to false")
+        from aligntune_config import ModelConfig
+
+        unbuilt = [name for name in NOT_BUILT_MODEL_FIELDS if name in config.model.model_fields_set
+                   and getattr(config.model, name) != ModelConfig.model_fields[name].get_default(call_default_factory=True)]
+        if unbuilt:
+            raise EngineError(f"the TRL engine does not use {', '.join('model.' + n for n in unbuilt)} yet (reward, "
+                              "value and separate reference models are not built); remove them")
 
     def create_trainer(self, config: "UnifiedConfig", *, train_dataset: Any, eval_dataset: Any = None,
                        reward_functions: Sequence[Any] = (), reward_names: Sequence[str] | None = None,
