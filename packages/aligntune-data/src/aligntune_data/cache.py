@@ -2,7 +2,8 @@
 result depends on, written atomically, cleaned up by age and size.
 
 The key hashes: each dataset's source identity (local files: path, size, mtime and content hash; Hub:
-name, subset and revision; built-in: name, seed and generator version; in-memory: content hash), its
+name, subset and revision -- for an unpinned revision, the commit it resolves to now, asked from the
+Hub or, offline, read from the local Hub cache; built-in: name, seed and generator version; in-memory: content hash), its
 split and selection, column mapping and processing settings (the processing function's source code,
 or its qualified name when the source is unavailable, and its kwargs), the format, the data seed, the
 tokenizer (name, vocabulary size, chat template) and this package's version.
@@ -81,6 +82,18 @@ class DatasetCache:
     def key(self, configs: list[Any], *, format: str, seed: int, tokenizer: Any = None,
             max_length: int | None = None) -> str:
         """The cache key of loading ``configs`` with these settings."""
+        return self.key_of(self.describe(configs, format=format, seed=seed, tokenizer=tokenizer,
+                                         max_length=max_length))
+
+    @staticmethod
+    def key_of(described: dict[str, Any]) -> str:
+        """The key of a :meth:`describe` payload."""
+        text = json.dumps(described, sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def describe(self, configs: list[Any], *, format: str, seed: int, tokenizer: Any = None,
+                 max_length: int | None = None) -> dict[str, Any]:
+        """Everything the result of loading ``configs`` depends on (what :meth:`key` hashes)."""
         from . import __version__
 
         described = []
@@ -89,10 +102,8 @@ class DatasetCache:
             fields["processing_fn"] = function_identity(config.processing_fn)
             fields["source"] = _source_identity(config, seed)
             described.append(fields)
-        payload = {"version": __version__, "format": format, "seed": seed, "max_length": max_length,
-                   "tokenizer": tokenizer_identity(tokenizer), "datasets": described}
-        text = json.dumps(payload, sort_keys=True, default=repr)
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
+        return {"version": __version__, "format": format, "seed": seed, "max_length": max_length,
+                "tokenizer": tokenizer_identity(tokenizer), "datasets": described}
 
     def path(self, key: str) -> Path:
         return self.root / key

@@ -9,7 +9,7 @@ from typing import Any
 from aligntune_config import DatasetConfig
 from aligntune_config.spec_strings import parse_dataset_spec
 
-from .adapters import RowAdapter, detect_adapter, get_adapter
+from .adapters import RowAdapter, configured_adapter, detect_adapter, get_adapter, task_type_of
 from .canonical import Context
 from .errors import DataError
 from .formats import check_format
@@ -101,8 +101,11 @@ def adapt(raw: Any, config: DatasetConfig, format: str, tokenizer: Any = None, m
     if config.format_type:
         adapter = get_adapter(config.format_type)
         logger.info("dataset %r: using the %s schema adapter (format_type)", config.name, adapter.name)
-    else:
-        adapter = detect_adapter(raw.column_names, config.name, format)
+    elif config.auto_detect_fields is False:
+        adapter = configured_adapter(raw.column_names, config, format)
+    else:  # True, or None (a DatasetConfig used outside a UnifiedConfig)
+        task_type, explicit = task_type_of(config)
+        adapter = detect_adapter(raw.column_names, config.name, format, task_type, explicit)
     if not isinstance(adapter, RowAdapter):
         return adapter.adapt(raw, config, format)
     renderer = Renderer(config.chat_template, tokenizer) if config.chat_template is not None else None
@@ -119,6 +122,16 @@ def shuffled(dataset: Any, seed: int) -> Any:
 
     permutation = np.random.default_rng(seed).permutation(len(dataset)).tolist()
     return dataset.select(permutation, new_fingerprint=cheap_fingerprint(dataset, "shuffle", seed))
+
+
+def with_num_proc(configs: Sequence[DatasetConfig], num_proc: int | None) -> list[DatasetConfig]:
+    """``configs`` with ``dataset_num_proc`` filled from the global ``num_proc`` where unset."""
+    if num_proc is None:
+        return list(configs)
+    if isinstance(num_proc, bool) or not isinstance(num_proc, int) or num_proc < 1:
+        raise DataError(f"load_dataset: num_proc must be a positive integer or None; got {num_proc!r}")
+    return [c if c.dataset_num_proc is not None else c.model_copy(update={"dataset_num_proc": num_proc})
+            for c in configs]
 
 
 def build(configs: Sequence[DatasetConfig], format: str, tokenizer: Any, seed: int, max_length: int | None) -> Any:
@@ -140,7 +153,7 @@ def build(configs: Sequence[DatasetConfig], format: str, tokenizer: Any, seed: i
 
 
 def load_dataset(config_or_spec: Any, *, format: str | None = None, tokenizer: Any = None, data_seed: int = 47,
-                 cache: Any = None, max_length: int | None = None) -> Any:
+                 cache: Any = None, max_length: int | None = None, num_proc: int | None = None) -> Any:
     """Load datasets in a canonical format, ready for training.
 
     ``config_or_spec``: a :class:`DatasetConfig`, a spec string (``name[:split][#percent=N|max=N][?map.a=b]``),
@@ -149,25 +162,44 @@ def load_dataset(config_or_spec: Any, *, format: str | None = None, tokenizer: A
     :func:`format_for_algorithm`); default from the format types, else ``sft``. ``tokenizer``: renders
     chat templates and enables the over-length check (``max_length``, default the tokenizer's
     ``model_max_length``). ``data_seed``: shuffling, mixing and built-in generation. ``cache``: a
-    :class:`DatasetCache`, a ``CachingConfig`` or a folder path.
+    :class:`DatasetCache`, a ``CachingConfig`` or a folder path. ``num_proc``: processes for the
+    ``datasets`` work (``processing_fn`` maps, Hub downloads) of every dataset without its own
+    ``dataset_num_proc`` (e.g. ``train.dataset_num_proc``).
 
     Raises :class:`DataError` naming the dataset, file, row or field for every problem of the data.
     """
-    configs = as_configs(config_or_spec)
+    configs = with_num_proc(as_configs(config_or_spec), num_proc)
     format = check_format(format) if format is not None else default_format(configs)
     if tokenizer is not None and max_length is None:
         max_length = default_max_length(tokenizer)
     store = _as_cache(cache)
     if store is None:
         return build(configs, format, tokenizer, data_seed, max_length)
-    key = store.key(configs, format=format, seed=data_seed, tokenizer=tokenizer, max_length=max_length)
+    described = store.describe(configs, format=format, seed=data_seed, tokenizer=tokenizer, max_length=max_length)
+    key = store.key_of(described)
     hit = store.get(key)
     if hit is not None:
         logger.info("dataset cache hit %s", key)
+        for name in unresolved_hub_datasets(described):
+            logger.warning("dataset cache hit for Hub dataset %r, which has no pinned revision and whose current "
+                           "commit could not be found (offline, and not in the local Hub cache): the cached rows "
+                           "may be stale if the dataset changed upstream. Pin it with revision: <commit sha> (or "
+                           "clear the cache folder %s)", name, store.root)
         return hit
     dataset = build(configs, format, tokenizer, data_seed, max_length)
     store.put(key, dataset, {"datasets": [c.name for c in configs], "format": format, "seed": data_seed})
     return dataset
+
+
+def unresolved_hub_datasets(described: dict[str, Any]) -> list[str]:
+    """Names of the Hub datasets in a cache description with no pinned revision and no known commit."""
+    names = []
+    for dataset in described.get("datasets", []):
+        for part in dataset.get("source", []):
+            if part.get("source") == "hub" and part.get("revision") == "latest" and not part.get("commit"):
+                names.append(dataset.get("name"))
+                break
+    return names
 
 
 def _as_cache(cache: Any) -> Any:

@@ -65,16 +65,36 @@ def _map_rows(dataset: Any, fn: Any, kwargs: dict, name: str) -> Any:
     return rows_to_dataset(out, f"dataset {name!r} after processing_fn")
 
 
+class _checked_row_fn:
+    """A per-row ``processing_fn`` whose non-dict results are reported like :func:`_map_rows` does."""
+
+    def __init__(self, fn: Any, name: str):
+        self.fn, self.name = fn, name
+
+    def __call__(self, row: dict, **kwargs: Any) -> Any:
+        update = self.fn(row, **kwargs)
+        if update is not None and not isinstance(update, dict):
+            raise DataError(f"dataset {self.name!r}: processing_fn returned a {type(update).__name__}; "
+                            "it must return a dict of columns (or None)")
+        return update
+
+
 def apply_processing_fn(dataset: Any, config: Any) -> Any:
-    """Run ``processing_fn`` (per row, or per batch with ``processing_batched``) with its kwargs."""
+    """Run ``processing_fn`` (per row, or per batch with ``processing_batched``) with its kwargs, in
+    ``dataset_num_proc`` processes (``datasets.map(num_proc=...)``) when that is set."""
     fn = config.processing_fn
     if fn is None:
         return dataset
     kwargs = dict(config.processing_fn_kwargs or {})
+    num_proc = getattr(config, "dataset_num_proc", None)
     try:
         if config.processing_batched:
-            out = dataset.map(fn, batched=True, fn_kwargs=kwargs, load_from_cache_file=False,
+            out = dataset.map(fn, batched=True, fn_kwargs=kwargs, load_from_cache_file=False, num_proc=num_proc,
                               desc=f"processing_fn on {config.name}")
+        elif num_proc is not None and num_proc > 1:
+            # several processes: datasets.map (same semantics: a dict updates the row, None keeps it)
+            out = dataset.map(_checked_row_fn(fn, config.name), fn_kwargs=kwargs, load_from_cache_file=False,
+                              num_proc=num_proc, desc=f"processing_fn on {config.name}")
         else:
             out = _map_rows(dataset, fn, kwargs, config.name)
     except DataError:

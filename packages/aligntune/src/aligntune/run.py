@@ -63,11 +63,11 @@ def build_trainer(config: UnifiedConfig, **backend_kwargs: Any) -> Any:
 
     fmt = format_for_algorithm(config.algo.value)
     train_dataset = load_dataset(list(config.datasets), format=fmt, data_seed=config.train.data_seed,
-                                 cache=config.caching)
+                                 cache=config.caching, num_proc=config.train.dataset_num_proc)
     eval_dataset = None
     if config.eval_datasets:
         eval_dataset = load_dataset(list(config.eval_datasets), format=fmt, data_seed=config.train.data_seed,
-                                    cache=config.caching)
+                                    cache=config.caching, num_proc=config.train.dataset_num_proc)
     elif config.evaluation.holdout_fraction is not None:
         split = train_dataset.train_test_split(test_size=config.evaluation.holdout_fraction, seed=config.train.data_seed)
         train_dataset, eval_dataset = split["train"], split["test"]

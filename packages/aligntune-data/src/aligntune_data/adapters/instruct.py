@@ -98,3 +98,32 @@ class ClassificationAdapter(RowAdapter):
         label = row.get("label")
         label = label if isinstance(label, str) or label is None else str(label)
         return _instruction_parts(ctx, row.get("text"), label)
+
+
+class InstructionAdapter(RowAdapter):
+    """The instruction schema named by the configured columns (``auto_detect_fields: false``):
+    ``instruction``, optional ``input`` and ``context`` (both folded into the prompt), and the reply from
+    ``output`` or, when there is no ``output`` column, ``response``. Not used by auto-detection (Alpaca
+    and Dolly are)."""
+
+    name = "instruction"
+    required = ("instruction",)
+    optional = ("input", "context")
+    score = 0.0  # never detected
+    description = "instruction, input/context, output or response"
+
+    def detect(self, columns):
+        return super().detect(columns).__class__(0.0, "chosen from the configured columns only")
+
+    def check_columns(self, columns, dataset: str) -> None:
+        super().check_columns(columns, dataset)
+        if "output" not in columns and "response" not in columns:
+            from ..errors import DataError
+
+            raise DataError(f"dataset {dataset!r} (format instruction): has an instruction column but neither an "
+                            f"output nor a response column; it has {', '.join(columns)}")
+
+    def parts(self, row: dict, ctx: Context) -> dict:
+        prompt = fold(fold(text_field(row, "instruction"), optional_text(row, "input")), optional_text(row, "context"))
+        reply_key = "output" if "output" in row else "response"
+        return _instruction_parts(ctx, prompt, text_field(row, reply_key))

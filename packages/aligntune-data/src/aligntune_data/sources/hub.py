@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
@@ -37,7 +38,8 @@ class HubSource(SplitSource):
         where = f"Hub dataset {repo!r}" + (f" (subset {config.subset!r})" if config.subset else "")
         logger.info("loading %s, split %r%s", where, split, f" at revision {config.revision}" if config.revision else "")
         try:
-            return datasets.load_dataset(repo, config.subset, split=split, revision=config.revision)
+            return datasets.load_dataset(repo, config.subset, split=split, revision=config.revision,
+                                         num_proc=getattr(config, "dataset_num_proc", None))
         except Exception as exc:  # noqa: BLE001 - datasets/huggingface_hub raise many types; one clear error
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
             hint = (" The Hub is not reachable: HF_HUB_OFFLINE/HF_DATASETS_OFFLINE is set, and the dataset is "
@@ -46,8 +48,44 @@ class HubSource(SplitSource):
             raise DataError(f"{where}, split {split!r}: cannot be loaded ({type(exc).__name__}: {first}).{hint}") from None
 
     def identity(self, config: Any, split: str, seed: int = 47) -> dict[str, Any]:
-        return {"source": self.name, "repo": self.repo(config), "subset": config.subset,
-                "revision": config.revision or "latest"}
+        """Name, subset and revision; with no pinned revision also ``commit``, the commit the default
+        branch resolves to now (None when it cannot be found), so an upstream change is a new cache key."""
+        identity = {"source": self.name, "repo": self.repo(config), "subset": config.subset,
+                    "revision": config.revision or "latest"}
+        if not config.revision:
+            identity["commit"] = hub_commit(self.repo(config))
+        return identity
+
+
+def _cached_commit(repo: str, ref: str) -> str | None:
+    """The commit ``ref`` pointed to when ``repo`` was last downloaded into the local Hub cache (what
+    ``datasets`` loads offline), or None."""
+    try:
+        from huggingface_hub import constants
+
+        path = Path(constants.HF_HUB_CACHE) / f"datasets--{repo.replace('/', '--')}" / "refs" / ref
+        commit = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    except (ImportError, OSError):
+        return None
+    return commit or None
+
+
+def hub_commit(repo: str, revision: str | None = None) -> str | None:
+    """The commit sha that ``revision`` (default: the main branch) of Hub dataset ``repo`` resolves to:
+    asked from the Hub when online, else read from the local Hub cache; None when neither knows (a local
+    folder, offline and never downloaded, no network)."""
+    if Path(repo).exists():
+        return None  # a local folder read through datasets.load_dataset: identified by the local source
+    if not _offline():
+        try:
+            from huggingface_hub import HfApi
+
+            sha = HfApi().dataset_info(repo, revision=revision, timeout=10).sha
+            if sha:
+                return sha
+        except Exception as exc:  # noqa: BLE001 - network/auth/not-found: fall back to the local cache
+            logger.debug("cannot resolve the current commit of Hub dataset %r: %s", repo, exc)
+    return _cached_commit(repo, revision or "main")
 
 
 HUB_SOURCE = HubSource()
