@@ -54,3 +54,18 @@ def test_help_is_light():
             "print(json.dumps([m for m in ('torch', 'transformers', 'pydantic') if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_train_command_trains_and_saves(tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", "--type", "sft", "--model", "embedded:tiny-random", "--dataset",
+                                 "builtin:instructions#max=8", "--max-steps", "1", "--batch-size", "4", "--output-dir",
+                                 str(out), "--set", "model.precision=fp32", "--set", f"caching.root={tmp_path / 'c'}"])
+    assert result.exit_code == 0, result.output
+    assert "done: sft on embedded:tiny-random" in result.output
+    assert (out / "final_model" / "config.json").exists() and (out / "resolved_config.yaml").exists()
+
+
+def test_train_refuses_bad_config_before_work():
+    result = runner.invoke(app, ["train", "--type", "sft", "--model", "m", "--dataset", "d", "--set", "train.max_steps=0"])
+    assert result.exit_code == 1 and "train.max_steps: must be > 0" in result.output

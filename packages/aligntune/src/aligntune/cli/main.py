@@ -65,6 +65,58 @@ def validate(
 
 
 @app.command()
+def train(
+    config: Optional[Path] = ConfigArg,
+    algo: Optional[str] = typer.Option(None, "--algo", help="Algorithm: sft, dpo, grpo, gspo, dapo, drgrpo, reward_model."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model id, path or embedded:NAME."),
+    dataset: Optional[list[str]] = typer.Option(None, "--dataset", help="Dataset spec (repeatable)."),
+    reward: Optional[list[str]] = typer.Option(None, "--reward", help="Reward spec (repeatable)."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps"),
+    type_: Optional[str] = typer.Option(None, "--type", help="sft (same as --algo sft)."),
+    epochs: Optional[float] = typer.Option(None, "--epochs"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
+    backend: Optional[str] = typer.Option(None, "--backend", help="trl, unsloth or auto."),
+    output_dir: Optional[str] = typer.Option(None, "--output-dir"),
+    sets: Optional[list[str]] = SetOpt,
+) -> None:
+    """Train: the same resolution as `validate`, then data, rewards, model, training, and the saved model."""
+    import logging
+
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    from aligntune_config import ConfigValidationError, SpecStringError
+
+    from .resolve import resolve_cli_config
+
+    console = Console()
+    try:
+        resolved = resolve_cli_config(
+            config, algo=algo, model=model, datasets=dataset, rewards=reward, max_steps=max_steps,
+            training_type=type_, epochs=epochs, batch_size=batch_size, backend=backend, output_dir=output_dir,
+            sets=sets,
+        )
+    except (ConfigValidationError, SpecStringError) as exc:
+        console.print(f"[bold red]invalid config[/]: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    logging.basicConfig(level=resolved.logging.log_level, format="%(message)s",
+                        handlers=[RichHandler(console=console, show_path=False)])
+    from ..run import build_trainer
+
+    try:
+        trainer = build_trainer(resolved)
+    except (ConfigValidationError, SpecStringError, ValueError, RuntimeError) as exc:
+        console.print(f"[bold red]cannot start training[/]: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    metrics = trainer.train()
+    path = trainer.save_model()
+    shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not k.startswith("total_flos")}
+    console.print(f"[green]done[/]: {resolved.algo.value} on {resolved.model.name_or_path}; "
+                  + ", ".join(f"{k}={v:.4g}" for k, v in sorted(shown.items())), highlight=False, soft_wrap=True)
+    console.print(f"model saved to [bold]{path}[/]", highlight=False)
+
+
+@app.command()
 def schema(output: Optional[Path] = typer.Argument(None, help="Write here instead of standard output.")) -> None:
     """Print the JSON Schema of a config file (for editor completion and validation)."""
     import json
