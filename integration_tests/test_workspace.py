@@ -80,3 +80,22 @@ def test_lock_resolves_gpu_extras_and_keeps_default_current():
 
     newest = max(Version(v) for v in versions["torch"])
     assert Version(version("torch").split("+")[0]) == newest
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_version_attribute_matches_pyproject(name):
+    module = __import__(PACKAGES[name])
+    assert module.__version__ == _project(name)["version"]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_import_does_not_load_heavy_libraries(name):
+    """Heavy libraries are imported where used, never on import (the CLI's --help stays fast)."""
+    import json
+    import subprocess
+    import sys
+
+    code = (f"import sys, json, {PACKAGES[name]}; "
+            "print(json.dumps([m for m in ('torch', 'transformers', 'trl') if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []

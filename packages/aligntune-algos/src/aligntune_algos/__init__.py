@@ -7,7 +7,10 @@
 - ``aligntune_algos.ppo_math``: GAE, whitening, clipped policy and value losses, k1/k2/k3 KL estimators,
   fixed and adaptive KL controllers.
 
-Not built yet: the training loops (PPO loop, NM-GRPO mirror map, Meta-ES) and their backends.
+- ``aligntune_algos.mirror``: NM-GRPO's learned convex mirror map h_φ and its Bregman divergence.
+- ``aligntune_algos.meta_es``: Meta-ES, antithetic evolution strategies over φ, checkpointed and resumable.
+
+Not built yet: the NM-GRPO and Meta-ES training runs on an engine.
 """
 
 __version__ = "0.1.0"

@@ -17,20 +17,39 @@ app = typer.Typer(
 
 ConfigArg = typer.Argument(None, help="YAML or JSON config file.", exists=False, dir_okay=False)
 SetOpt = typer.Option(None, "--set", help="Override any field: --set train.learning_rate=1e-5 (repeatable).")
+AlgoOpt = typer.Option(None, "--algo", help="Algorithm: sft, dpo, grpo, gspo, dapo, drgrpo, reward_model, ...")
+ModelOpt = typer.Option(None, "--model", help="Model id, path or embedded:NAME.")
+DatasetOpt = typer.Option(None, "--dataset", help="Dataset spec (repeatable).")
+RewardOpt = typer.Option(None, "--reward", help="Reward spec (repeatable).")
+TypeOpt = typer.Option(None, "--type", help="sft (same as --algo sft).")
+BackendOpt = typer.Option(None, "--backend", help="trl, unsloth or auto.")
+
+
+def _resolve_or_exit(console, config, **flags):
+    """The config the flags describe (same for validate and train); every error printed, exit code 1."""
+    from aligntune_config import ConfigValidationError, SpecStringError
+
+    from .resolve import resolve_cli_config
+
+    try:
+        return resolve_cli_config(config, **flags)
+    except (ConfigValidationError, SpecStringError) as exc:
+        console.print(f"[bold red]invalid config[/]: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
 
 
 @app.command()
 def validate(
     config: Optional[Path] = ConfigArg,
-    algo: Optional[str] = typer.Option(None, "--algo", help="Algorithm: sft, dpo, ppo, grpo, gspo, dapo, drgrpo, ..."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model id, path or embedded:NAME."),
-    dataset: Optional[list[str]] = typer.Option(None, "--dataset", help="Dataset spec (repeatable)."),
-    reward: Optional[list[str]] = typer.Option(None, "--reward", help="Reward spec (repeatable)."),
+    algo: Optional[str] = AlgoOpt,
+    model: Optional[str] = ModelOpt,
+    dataset: Optional[list[str]] = DatasetOpt,
+    reward: Optional[list[str]] = RewardOpt,
     max_steps: Optional[int] = typer.Option(None, "--max-steps"),
-    type_: Optional[str] = typer.Option(None, "--type", help="sft (same as --algo sft)."),
+    type_: Optional[str] = TypeOpt,
     epochs: Optional[float] = typer.Option(None, "--epochs"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),
-    backend: Optional[str] = typer.Option(None, "--backend", help="trl, unsloth or auto."),
+    backend: Optional[str] = BackendOpt,
     output_dir: Optional[str] = typer.Option(None, "--output-dir"),
     sets: Optional[list[str]] = SetOpt,
     show: bool = typer.Option(False, "--print", help="Print the resolved config as YAML."),
@@ -40,15 +59,11 @@ def validate(
 
     from aligntune_config import ConfigLoader, ConfigValidationError, SpecStringError
 
-    from .resolve import resolve_cli_config
-
     console = Console()
+    resolved = _resolve_or_exit(console, config, algo=algo, model=model, datasets=dataset, rewards=reward,
+                                max_steps=max_steps, training_type=type_, epochs=epochs, batch_size=batch_size,
+                                backend=backend, output_dir=output_dir, sets=sets)
     try:
-        resolved = resolve_cli_config(
-            config, algo=algo, model=model, datasets=dataset, rewards=reward, max_steps=max_steps,
-            training_type=type_, epochs=epochs, batch_size=batch_size, backend=backend, output_dir=output_dir,
-            sets=sets,
-        )
         resolved = ConfigLoader.validate_config(resolved)
     except (ConfigValidationError, SpecStringError) as exc:
         console.print(f"[bold red]invalid config[/]: {exc}", highlight=False, markup=True, soft_wrap=True)
@@ -67,15 +82,15 @@ def validate(
 @app.command()
 def train(
     config: Optional[Path] = ConfigArg,
-    algo: Optional[str] = typer.Option(None, "--algo", help="Algorithm: sft, dpo, grpo, gspo, dapo, drgrpo, reward_model."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model id, path or embedded:NAME."),
-    dataset: Optional[list[str]] = typer.Option(None, "--dataset", help="Dataset spec (repeatable)."),
-    reward: Optional[list[str]] = typer.Option(None, "--reward", help="Reward spec (repeatable)."),
+    algo: Optional[str] = AlgoOpt,
+    model: Optional[str] = ModelOpt,
+    dataset: Optional[list[str]] = DatasetOpt,
+    reward: Optional[list[str]] = RewardOpt,
     max_steps: Optional[int] = typer.Option(None, "--max-steps"),
-    type_: Optional[str] = typer.Option(None, "--type", help="sft (same as --algo sft)."),
+    type_: Optional[str] = TypeOpt,
     epochs: Optional[float] = typer.Option(None, "--epochs"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),
-    backend: Optional[str] = typer.Option(None, "--backend", help="trl, unsloth or auto."),
+    backend: Optional[str] = BackendOpt,
     output_dir: Optional[str] = typer.Option(None, "--output-dir"),
     sets: Optional[list[str]] = SetOpt,
 ) -> None:
@@ -87,18 +102,10 @@ def train(
 
     from aligntune_config import ConfigValidationError, SpecStringError
 
-    from .resolve import resolve_cli_config
-
     console = Console()
-    try:
-        resolved = resolve_cli_config(
-            config, algo=algo, model=model, datasets=dataset, rewards=reward, max_steps=max_steps,
-            training_type=type_, epochs=epochs, batch_size=batch_size, backend=backend, output_dir=output_dir,
-            sets=sets,
-        )
-    except (ConfigValidationError, SpecStringError) as exc:
-        console.print(f"[bold red]invalid config[/]: {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+    resolved = _resolve_or_exit(console, config, algo=algo, model=model, datasets=dataset, rewards=reward,
+                                max_steps=max_steps, training_type=type_, epochs=epochs, batch_size=batch_size,
+                                backend=backend, output_dir=output_dir, sets=sets)
     logging.basicConfig(level=resolved.logging.log_level, format="%(message)s",
                         handlers=[RichHandler(console=console, show_path=False)])
     from ..run import build_trainer
