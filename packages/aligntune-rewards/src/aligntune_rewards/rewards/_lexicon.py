@@ -1,0 +1,117 @@
+"""Word lists and tiny text utilities shared by the heuristic rewards."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "also", "may", "might", "must", "shall", "let", "us", "get", "got", "please", "tell", "explain", "give", "make", "one", "two", "use", "using", "want", "need", "like", "know"])
+
+TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+@lru_cache(maxsize=131072)
+def stem(word: str) -> str:
+    """A crude English suffix stripper (enough to match 'running'/'runs'/'run')."""
+    for suffix in ("ational", "ization", "fulness", "ousness", "iveness", "ements", "ement", "ments", "ment",
+                   "ings", "ing", "edly", "ies", "ied", "ers", "est", "ed", "es", "ly", "er", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    return TOKEN_RE.findall(text.lower())
+
+
+def content_stems(text: str) -> set[str]:
+    """Stems of the non-stopword tokens."""
+    return {stem(t) for t in TOKEN_RE.findall(text.lower()) if t not in STOPWORDS and len(t) > 1}
+
+
+_PHRASE_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+class PhraseMatcher:
+    """Case-insensitive whole-word phrase matching, faster than one big regex alternation: the text is
+    lower-cased and tokenised once; one-word phrases are set lookups, longer ones substring scans of
+    the space-joined tokens. ``findall`` returns the phrases found (with repeats), ``search`` whether
+    any is found, ``match`` whether the text starts with one."""
+
+    def __init__(self, phrases: list[str] | tuple[str, ...]):
+        normed = {" ".join(_PHRASE_TOKEN.findall(p.lower())) for p in phrases}
+        self.words = frozenset(p for p in normed if p and " " not in p)
+        self.multi = tuple(sorted(p for p in normed if " " in p))
+
+    @staticmethod
+    def _tokens(text: str) -> list[str]:
+        return _PHRASE_TOKEN.findall(text.lower())
+
+    def findall(self, text: str) -> list[str]:
+        toks = self._tokens(text)
+        found = [t for t in toks if t in self.words]
+        if self.multi:
+            joined = " " + " ".join(toks) + " "
+            for phrase in self.multi:
+                hits = joined.count(" " + phrase + " ")
+                found.extend([phrase] * hits)
+        return found
+
+    def search(self, text: str) -> bool:
+        toks = self._tokens(text)
+        if not self.words.isdisjoint(toks):
+            return True
+        joined = " " + " ".join(toks) + " "
+        return any(" " + phrase + " " in joined for phrase in self.multi)
+
+    def match(self, text: str) -> bool:
+        toks = self._tokens(text[:80])
+        if not toks:
+            return False
+        if toks[0] in self.words:
+            return True
+        joined = " ".join(toks) + " "
+        return any(joined.startswith(phrase + " ") for phrase in self.multi)
+
+
+def phrase_regex(phrases: list[str] | tuple[str, ...]) -> PhraseMatcher:
+    """A :class:`PhraseMatcher` for the phrases (whole words, any case)."""
+    return PhraseMatcher(phrases)
+
+
+REFUSAL = phrase_regex([
+    "i can't help", "i cannot help", "i can't assist", "i cannot assist", "i won't", "i will not", "i'm unable to",
+    "i am unable to", "i'm not able to", "i am not able to", "i refuse", "i don't want to", "not going to help",
+    "i can't do that", "i cannot do that", "i can't provide", "i cannot provide", "as an ai, i cannot",
+    "figure it out yourself", "do it yourself", "look it up yourself", "google it",
+])
+RUDE = phrase_regex([
+    "stupid", "idiot", "dumb", "moron", "shut up", "pathetic", "loser", "ridiculous question", "obviously",
+    "waste of my time", "who cares", "whatever", "go away", "nobody cares", "useless", "figure it out yourself",
+    "are you serious", "duh", "ugh", "lazy", "incompetent", "annoying", "get lost",
+])
+POLITE = phrase_regex([
+    "please", "thank you", "thanks", "you're welcome", "happy to help", "glad to help", "i'd be happy",
+    "i would be happy", "certainly", "of course", "sure", "great question", "i hope this helps", "kindly",
+    "i appreciate", "sorry", "apologies", "feel free", "let me know", "i understand", "good luck",
+])
+HEDGES = phrase_regex(["i think", "maybe", "perhaps", "probably", "kind of", "sort of", "i guess", "might be"])
+CONNECTIVES = phrase_regex([
+    "first", "second", "third", "then", "next", "finally", "therefore", "thus", "hence", "because", "so", "however",
+    "moreover", "furthermore", "in addition", "for example", "for instance", "as a result", "consequently",
+    "in contrast", "on the other hand", "similarly", "meanwhile", "afterwards", "this means", "which", "since",
+    "although", "overall", "in summary", "to summarize", "also", "this", "these", "it", "they",
+])
+INFORMAL = phrase_regex([
+    "gonna", "wanna", "gotta", "kinda", "sorta", "yeah", "yep", "nope", "hey", "lol", "lmao", "omg", "btw", "idk",
+    "tbh", "u", "ur", "thx", "pls", "cool", "awesome", "stuff", "guys", "dude", "okay", "ok", "ya", "y'all", "ain't",
+    "hella", "super", "totally", "nah", "wow", "huh", "yo", "bro",
+])
+FORMAL = phrase_regex([
+    "therefore", "furthermore", "moreover", "consequently", "nevertheless", "regarding", "in accordance with",
+    "sincerely", "respectfully", "hereby", "thus", "accordingly", "additionally", "subsequently", "whereas",
+    "notwithstanding", "pursuant to", "with respect to", "it is recommended", "we recommend", "please note",
+    "in addition", "approximately", "demonstrate", "obtain", "require", "assist", "provide", "ensure",
+])
+CONTRACTION = re.compile(r"\b\w+'(?:t|s|re|ve|ll|d|m)\b", re.IGNORECASE)
+EMOTICON = re.compile(r"(?::\)|:\(|:D|;\)|<3|xD|:P|[\U0001F300-\U0001FAFF\u2600-\u27BF])")
