@@ -98,3 +98,16 @@ def test_bad_inputs_fail_before_any_model_is_loaded(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="model.name_or_path"):
         create_sft_trainer(model_name=str(tmp_path / "no-such-model"), dataset_name="builtin:instructions",
                            max_samples=4, output_dir=str(tmp_path / "z"), caching={"root": str(tmp_path / "cache")})
+
+
+def test_grpo_with_configured_rewards_from_keywords(tmp_path):
+    trainer = create_rl_trainer(model_name="embedded:tiny-random", dataset_name="builtin:arithmetic", max_samples=8,
+                                algorithm="grpo", rewards=["math:weight=1.0", "length:weight=0.1:max_length=50"],
+                                batch_size=4, max_steps=1, max_completion_length=8, precision="fp32",
+                                output_dir=str(tmp_path / "grpo"), caching={"root": str(tmp_path / "cache")})
+    reward = trainer.trainer.reward_funcs[0]
+    assert reward.__name__ == "reward"
+    trainer.train()
+    logged = [entry for entry in trainer.trainer.state.log_history if "reward" in entry]
+    assert logged and logged[0]["reward"] == logged[0]["reward"]  # logged, not NaN
+    assert set(reward.fn.last_components) == {"math", "length"}

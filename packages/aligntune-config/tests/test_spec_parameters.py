@@ -33,6 +33,8 @@ EXCEPTIONS = {
     ("sft", "TrainingConfig", "gradient_checkpointing"): "same setting as model.gradient_checkpointing (SFT default true)",
     ("sft", "LoggingConfig", "report_to"): "alias of loggers, whose default is [tensorboard]",
     ("rl", "LoggingConfig", "report_to"): "alias of loggers, whose default is [tensorboard]",
+    ("sft", "DatasetConfig", "task_type"): "unset means the spec default; kept unset so detection decides",
+    ("rl", "DatasetConfig", "task_type"): "unset means the spec default; kept unset so detection decides",
     ("dapo", "TrainingConfig", "kl_coef"): "the DAPO paper removes the KL penalty: 0.0 unless set (aligntune-algos)",
 }
 

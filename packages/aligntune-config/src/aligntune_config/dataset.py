@@ -45,8 +45,9 @@ class DatasetConfig(StrictModel):
         "({source: target}). Alias: field_mappings."
     )
     task_type: TaskType | None = Field(
-        None, description="What the data is for; picks adapters, rewards and metrics. Default: "
-        "supervised_fine_tuning for SFT, conversation for RL."
+        None, description="What the data is for; restricts schema detection to the task's adapters and picks "
+        "rewards and metrics. Unset: detection alone decides (the spec's defaults, supervised_fine_tuning for "
+        "SFT and conversation for RL, then impose nothing)."
     )
     weight: float = Field(1.0, gt=0, description="Mixing weight among several datasets.")
     auto_detect_fields: bool | None = Field(

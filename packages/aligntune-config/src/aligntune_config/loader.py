@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from .errors import ConfigIssue, ConfigValidationError
+from .errors import ConfigIssue, ConfigValidationError, issues_from_pydantic
 from .flat import merge_overrides, normalize
 from .interpolate import interpolate
 from .unified import UnifiedConfig
@@ -133,7 +133,11 @@ class ConfigLoader:
         """Validate again (after edits) and run the checks of the registered algorithm spec and the
         reward registry. Returns the validated config; raises ConfigValidationError."""
         if isinstance(config, UnifiedConfig):
-            config = UnifiedConfig.validate_dict(cls.to_dict(config, include_secrets=True))
+            # re-validate the object itself (edits included): what the user set stays marked as set
+            try:
+                config = UnifiedConfig.model_validate(config)
+            except ValidationError as exc:
+                raise ConfigValidationError(issues_from_pydantic(exc, UnifiedConfig)) from None
         else:
             config = cls.load(config)
         from .checks import registry_issues

@@ -8,7 +8,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from .dataset import NON_PREFERENCE_FORMATS
-from .enums import GRPO_FAMILY, AlgorithmType, ExecutionBackend, PrecisionType, TaskType, TrainingType
+from .enums import GRPO_FAMILY, AlgorithmType, ExecutionBackend, PrecisionType, TrainingType
 from .errors import ConfigIssue, cross_field_error
 from .training import RESERVED_SPEC_FIELDS
 
@@ -33,7 +33,6 @@ TYPE_DEFAULTS: dict[tuple[str, str], tuple[Any, Any]] = {
     ("train", "group_by_length"): (False, True),
     ("train", "eval_strategy"): ("steps", "no"),
     ("train", "gradient_checkpointing_kwargs"): ({}, {"use_reentrant": False}),
-    ("dataset", "task_type"): (TaskType.SUPERVISED_FINE_TUNING, TaskType.CONVERSATION),
     ("dataset", "auto_detect_fields"): (False, True),
 }
 

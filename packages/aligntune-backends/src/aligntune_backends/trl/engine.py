@@ -188,10 +188,9 @@ class TRLBackend:
         if algo in GRPO_LIKE:
             names = list(reward_names or [getattr(f, "name", f"reward_{i}") for i, f in enumerate(reward_functions)])
             kwargs["reward_funcs"] = _reward_funcs(config, reward_functions, names, extra)
-            if extra["overlong"]:  # its weight is 1 next to the configured ones
-                trl_args.reward_weights = list(extra["reward_weights"] or [1.0] * len(names)) + [1.0]
-            elif extra["reward_weights"]:
-                trl_args.reward_weights = list(extra["reward_weights"])
+            # the given reward functions carry their own weights (the meta-package passes one weighted
+            # composite of config.rewards); the overlong punishment is added with weight 1
+            trl_args.reward_weights = [1.0] * len(kwargs["reward_funcs"])
         logger.info("building %s for %s", trainer_cls.__name__, algo.value)
         trainer = trainer_cls(**kwargs)
         return EngineTrainer(config, trainer, tokenizer, resume_from_checkpoint=extra["resume_from_checkpoint"])
