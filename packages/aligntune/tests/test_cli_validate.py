@@ -69,3 +69,25 @@ def test_train_command_trains_and_saves(tmp_path):
 def test_train_refuses_bad_config_before_work():
     result = runner.invoke(app, ["train", "--type", "sft", "--model", "m", "--dataset", "d", "--set", "train.max_steps=0"])
     assert result.exit_code == 1 and "train.max_steps: must be > 0" in result.output
+
+
+def test_list_shows_registered_components_and_availability():
+    wide = {"COLUMNS": "300"}  # one table row per line
+    result = runner.invoke(app, ["list", "backends"], env=wide)
+    assert result.exit_code == 0 and "trl" in result.output and "unsloth" in result.output
+    assert "not built yet" in result.output
+    algorithms = runner.invoke(app, ["list", "algorithms"], env=wide).output
+    assert "grpo" in algorithms and "trains on: trl" in algorithms and "not built yet" in algorithms  # ppo
+    for kind, name in (("rewards", "math"), ("metrics", "bleu"), ("datasets", "builtin:arithmetic"),
+                       ("adapters", "hh_rlhf"), ("models", "embedded")):
+        out = runner.invoke(app, ["list", kind], env=wide).output
+        assert name in out, (kind, out[:500])
+    bad = runner.invoke(app, ["list", "gizmos"])
+    assert bad.exit_code == 2
+
+
+def test_doctor_reports_versions_and_devices():
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 0
+    assert "torch" in result.output and "trl" in result.output and ("cpu" in result.output or "cuda" in result.output)
+    assert "unsloth" in result.output

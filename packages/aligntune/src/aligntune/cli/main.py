@@ -123,6 +123,46 @@ def train(
     console.print(f"model saved to [bold]{path}[/]", highlight=False)
 
 
+@app.command("list")
+def list_(kind: Optional[str] = typer.Argument(None, help="algorithms, backends, rewards, metrics, datasets, adapters, models")) -> None:
+    """List what AlignTune can use here: algorithms, backends (with availability), rewards, metrics, ..."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from .inspect_cmds import KINDS, rows
+
+    if kind is not None and kind not in KINDS:
+        typer.echo(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}", err=True)
+        raise typer.Exit(code=2)
+    console = Console()
+    for name in [kind] if kind else KINDS:
+        table = Table(title=name, show_lines=False, title_justify="left")
+        table.add_column("name", style="bold")
+        table.add_column("description")
+        for item, description in rows(name):
+            table.add_row(Text(item), Text(description))  # plain text: "[...]" is not rich markup
+        console.print(table)
+
+
+@app.command()
+def doctor() -> None:
+    """Versions, devices and which optional parts work on this machine."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .inspect_cmds import doctor_report
+
+    table = Table(title="aligntune doctor", title_justify="left")
+    for column in ("section", "item", "finding"):
+        table.add_column(column)
+    from rich.text import Text
+
+    for row in doctor_report():
+        table.add_row(*(Text(cell) for cell in row))
+    Console().print(table)
+
+
 @app.command()
 def schema(output: Optional[Path] = typer.Argument(None, help="Write here instead of standard output.")) -> None:
     """Print the JSON Schema of a config file (for editor completion and validation)."""
