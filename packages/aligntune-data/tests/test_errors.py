@@ -119,3 +119,15 @@ def test_list_that_is_not_messages_is_a_bad_row(caplog):
     rows = [{"prompt": "ok", "completion": ["a", "b"]}, {"prompt": "fine", "completion": ["c"]}]
     with pytest.raises(ad.DataError, match=r"no usable rows out of 2: 2 wrong type"):
         ad.load_dataset(rows, format="sft")
+
+
+def test_token_classification_fields_are_refused_not_ignored():
+    import pytest
+
+    from aligntune_config import DatasetConfig
+    from aligntune_data import DataError, load_dataset
+
+    with pytest.raises(DataError, match="token classification .* is not built yet"):
+        load_dataset(DatasetConfig(name="builtin:instructions", tags_column="labels"))
+    with pytest.raises(DataError, match="token classification"):
+        load_dataset(DatasetConfig(name="builtin:instructions", task_type="token_classification"))

@@ -152,6 +152,15 @@ def build(configs: Sequence[DatasetConfig], format: str, tokenizer: Any, seed: i
     return shuffled(mixed, seed) if any(c.shuffle for c in configs) else mixed
 
 
+def refuse_unbuilt(configs: list[Any]) -> None:
+    """Token classification (NER) data is not built: its fields are refused rather than ignored."""
+    for config in configs:
+        task = getattr(config.task_type, "value", config.task_type)
+        if task == "token_classification" or config.tokens_column != "tokens" or config.tags_column != "ner_tags":
+            raise DataError(f"dataset {config.name!r}: token classification (task_type token_classification, "
+                            "tokens_column, tags_column) is not built yet")
+
+
 def load_dataset(config_or_spec: Any, *, format: str | None = None, tokenizer: Any = None, data_seed: int = 47,
                  cache: Any = None, max_length: int | None = None, num_proc: int | None = None) -> Any:
     """Load datasets in a canonical format, ready for training.
@@ -169,6 +178,7 @@ def load_dataset(config_or_spec: Any, *, format: str | None = None, tokenizer: A
     Raises :class:`DataError` naming the dataset, file, row or field for every problem of the data.
     """
     configs = with_num_proc(as_configs(config_or_spec), num_proc)
+    refuse_unbuilt(configs)
     format = check_format(format) if format is not None else default_format(configs)
     if tokenizer is not None and max_length is None:
         max_length = default_max_length(tokenizer)
