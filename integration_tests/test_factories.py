@@ -3,6 +3,7 @@ embedded:tiny-random with built-in data, save a model that loads back, and refus
 model is loaded."""
 
 import os
+import pathlib
 
 import pytest
 import yaml
@@ -87,9 +88,9 @@ def test_bad_inputs_fail_before_any_model_is_loaded(tmp_path, monkeypatch):
                           output_dir=str(tmp_path / "x"), caching={"root": str(tmp_path / "cache")},
                           format_type="preference")
     # an algorithm the backend can't run
-    with pytest.raises(ValueError, match="does not run ppo yet"):
-        create_rl_trainer(model_name="embedded:tiny-random", dataset_name="builtin:arithmetic", algorithm="ppo",
-                          rewards=["length"], output_dir=str(tmp_path / "y"))
+    with pytest.raises(ValueError, match="does not run nmgrpo yet"):
+        create_rl_trainer(model_name="embedded:tiny-random", dataset_name="builtin:arithmetic", algorithm="nmgrpo",
+                          rewards=["length"], batch_size=2, output_dir=str(tmp_path / "y"))
     # a bad config
     with pytest.raises(ConfigValidationError, match="learning_rate"):
         create_sft_trainer(model_name="embedded:tiny-random", dataset_name="builtin:instructions", learning_rate=-1)
@@ -111,3 +112,13 @@ def test_grpo_with_configured_rewards_from_keywords(tmp_path):
     logged = [entry for entry in trainer.trainer.state.log_history if "reward" in entry]
     assert logged and logged[0]["reward"] == logged[0]["reward"]  # logged, not NaN
     assert set(reward.fn.last_components) == {"math", "length"}
+
+
+def test_ppo_through_the_factory(tmp_path):
+    trainer = create_rl_trainer(model_name="embedded:tiny-random", dataset_name="builtin:arithmetic", max_samples=8,
+                                algorithm="ppo", rewards=["length:max_length=20"], batch_size=4, max_steps=2,
+                                response_length=4, precision="fp32", output_dir=str(tmp_path / "ppo"),
+                                loggers=["jsonl"], caching={"root": str(tmp_path / "cache")})
+    summary = trainer.train()
+    assert summary and (tmp_path / "ppo" / "metrics.jsonl").exists()
+    assert (pathlib.Path(trainer.save_model()) / "adapter_config.json").exists()  # RL trains LoRA by default

@@ -80,9 +80,10 @@ def test_refuses_what_it_cannot_run(tmp_path):
                            train={"per_device_batch_size": 2})
     with pytest.raises(EngineError, match="dynamic_sampling .* not built yet"):
         backend.check(config)
-    ppo = UnifiedConfig(algo="ppo", model={"name_or_path": "m"}, datasets=["d"], rewards=["length"])
-    with pytest.raises(EngineError, match="does not run ppo yet"):
-        backend.check(ppo)
+    nmgrpo = UnifiedConfig(algo="nmgrpo", model={"name_or_path": "m"}, datasets=["d"], rewards=["length"],
+                           train={"per_device_batch_size": 2})
+    with pytest.raises(EngineError, match="does not run nmgrpo yet"):
+        backend.check(nmgrpo)
 
 
 def test_unbuilt_model_fields_are_refused_not_ignored():

@@ -129,8 +129,8 @@ SPECS: dict[AlgorithmType, Spec] = {
         "r(rejected)).", uses=F.REWARD_MODEL),
     AlgorithmType.PPO: Spec(
         AlgorithmType.PPO, "prompt", "Proximal Policy Optimization with a value model, GAE and a per-token KL "
-        "penalty (Ouyang et al., 2022).", uses=F.ROLLOUT | F.PPO, checks=(_ppo_kl,),
-        defaults={"num_ppo_epochs": 4}, paper="arXiv:1707.06347"),
+        "penalty (Ouyang et al., 2022).", uses=F.ROLLOUT | F.PPO, checks=(_ppo_kl,), math_module=PPO_MATH,
+        paper="arXiv:1707.06347"),
     AlgorithmType.GRPO: Spec(
         AlgorithmType.GRPO, "prompt", "Group Relative Policy Optimization: advantages normalised within each "
         "group of completions of a prompt; per-sequence mean of token losses (Shao et al., 2024).",

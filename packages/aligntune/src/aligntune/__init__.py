@@ -6,8 +6,8 @@ This meta-package re-exports the configuration API of ``aligntune_config`` (``Un
 use, so ``import aligntune`` stays light.
 
 Trainer factories: ``create_sft_trainer``, ``create_rl_trainer``, ``TrainerFactory`` and
-``BackendFactory`` (also at ``aligntune.core.backend_factory``) build TRL trainers for SFT, DPO, reward
-models, GRPO, GSPO, Dr. GRPO and DAPO. Not built yet (see the open issues): PPO, NM-GRPO, Meta-ES, the
+``BackendFactory`` (also at ``aligntune.core.backend_factory``) build trainers for SFT, DPO, reward
+models, PPO, GRPO, GSPO, Dr. GRPO and DAPO. Not built yet (see the open issues): NM-GRPO, Meta-ES, the
 Unsloth backend, DAPO's dynamic sampling, and most of the CLI.
 """
 

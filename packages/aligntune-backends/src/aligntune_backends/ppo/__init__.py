@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 from .models import Reference, ValueModel, is_peft_model, load_value_model
-from .rollout import Rollout, RolloutGenerator
+from .rollout import Rollout, RolloutGenerator, combine_rewards
 from .trainer import LOGGED_KEYS, PPOTrainer, kl_controller, ppo_math
 from .update import PPOUpdate
 
 __all__ = ["LOGGED_KEYS", "PPOTrainer", "PPOUpdate", "Reference", "Rollout", "RolloutGenerator", "ValueModel",
-           "is_peft_model", "kl_controller", "load_value_model", "ppo_math"]
+           "combine_rewards", "is_peft_model", "kl_controller", "load_value_model", "ppo_math"]

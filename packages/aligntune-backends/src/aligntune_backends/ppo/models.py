@@ -58,6 +58,17 @@ class Reference:
             yield self.frozen
 
 
+def disable_dropout(model: nn.Module) -> None:
+    """Zero every dropout of ``model`` (``nn.Dropout`` modules, LoRA's included, and the attention dropout
+    that attention modules apply functionally), as TRL's PPO does: the model stays in train mode (gradient
+    checkpointing keeps working) while old and new log-probabilities agree before an update."""
+    for module in model.modules():
+        if isinstance(module, nn.Dropout):
+            module.p = 0.0
+        if isinstance(getattr(module, "attention_dropout", None), float):
+            module.attention_dropout = 0.0
+
+
 def position_ids(attention_mask: torch.Tensor) -> torch.Tensor:
     """Positions that skip left padding, as ``generate`` computes them."""
     return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)

@@ -38,6 +38,26 @@ def stop_token_id(tokenizer: Any, stop_token: str | None) -> int | None:
     return int(ids)
 
 
+def combine_rewards(reward_functions: Sequence[Callable[..., Sequence[float]]],
+                    weights: Sequence[float] | None = None) -> Callable[..., list[float]]:
+    """One ``reward_fn`` from several AlignTune reward functions: the weighted sum of their scores."""
+    functions = list(reward_functions)
+    if not functions:
+        raise ValueError("combine_rewards needs at least one reward function")
+    weights = list(weights) if weights is not None else [1.0] * len(functions)
+    if len(weights) != len(functions):
+        raise ValueError(f"{len(weights)} reward weights for {len(functions)} reward functions")
+
+    def reward_fn(completions: Sequence[str], **kwargs: Any) -> list[float]:
+        total = [0.0] * len(completions)
+        for fn, weight in zip(functions, weights):
+            for i, value in enumerate(fn(completions, **kwargs)):
+                total[i] += weight * float(value)
+        return total
+
+    return reward_fn
+
+
 @dataclass
 class Rollout:
     """One batch of sampled responses. Tensors are on the policy's device."""
@@ -115,7 +135,8 @@ class RolloutGenerator:
         attention_mask = torch.cat([batch["attention_mask"], mask.to(batch["attention_mask"].dtype)], dim=1)
         completions = self.tokenizer.batch_decode([r[m.bool()] for r, m in zip(responses, mask)],
                                                   skip_special_tokens=True)
-        scores = self.score(completions, prompts, rows, ended)
+        completion_ids = [r[m.bool()].tolist() for r, m in zip(responses, mask)]
+        scores = self.score(completions, prompts, rows, ended, completion_ids)
         return Rollout(query_response, attention_mask, context_length, responses, mask.float(), ended,
                        scores.to(device), completions, prompts)
 
@@ -134,11 +155,16 @@ class RolloutGenerator:
         return responses, mask, ended
 
     def score(self, completions: list[str], prompts: list[str], rows: dict[str, list[Any]],
-              ended: torch.Tensor) -> torch.Tensor:
-        """Weighted reward function + reward model scores, minus ``missing_eos_penalty`` where no stop token."""
+              ended: torch.Tensor, completion_ids: list[list[int]] | None = None) -> torch.Tensor:
+        """Weighted reward function + reward model scores, minus ``missing_eos_penalty`` where no stop token.
+
+        ``reward_fn`` also receives ``completion_ids`` (the response token ids, stop token included) as a
+        keyword column, as TRL passes it to GRPO rewards."""
         total = torch.zeros(len(completions), dtype=torch.float32)
         if self.reward_fn is not None:
             columns = {k: v for k, v in rows.items() if k != "prompt"}
+            if completion_ids is not None:
+                columns.setdefault("completion_ids", completion_ids)
             references = columns.pop("reference", None)
             if references is None:
                 references = columns.get("answer")

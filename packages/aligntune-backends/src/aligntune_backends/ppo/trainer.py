@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from .models import Reference, ValueModel, is_peft_model, load_value_model
+from .models import Reference, ValueModel, disable_dropout, is_peft_model, load_value_model
 from .rollout import RolloutGenerator
 from .update import PPOUpdate
 
@@ -62,7 +62,7 @@ class PPOTrainer:
         value_model: a ready :class:`ValueModel` (default: a critic loaded from ``config.model``).
     """
 
-    def __init__(self, config: "UnifiedConfig", train_dataset: Any, reward_fn: Callable[..., Sequence[float]] | None = None,
+    def __init__(self, config: UnifiedConfig, train_dataset: Any, reward_fn: Callable[..., Sequence[float]] | None = None,
                  reward_model: Any = None, reward_tokenizer: Any = None, model: Any = None, tokenizer: Any = None,
                  eval_dataset: Any = None, reward_weights: tuple[float, float] = (1.0, 1.0),
                  value_model: ValueModel | None = None):
@@ -92,9 +92,9 @@ class PPOTrainer:
         params = [p for p in list(model.parameters()) + list(self.value_model.parameters()) if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=t.learning_rate, weight_decay=t.weight_decay)
         self.generator = torch.Generator().manual_seed(t.seed)
-        # dropout off in every forward pass (as TRL's PPO): old and new log-probs agree before an update
-        self.policy.eval()
-        self.value_model.eval()
+        for module in (self.policy, self.value_model):  # train mode, no dropout (as TRL's PPO)
+            disable_dropout(module)
+            module.train()
         self.updater = PPOUpdate(self.math, t, model, self.reference, self.value_model, self.optimizer, params,
                                  self.generator)
         self.total_steps = t.max_steps or max(1, math.ceil(len(train_dataset) / t.rollout_batch_size
@@ -137,9 +137,8 @@ class PPOTrainer:
 
     def train(self) -> dict[str, Any]:
         """Run ``total_steps`` PPO steps; return the run summary and the last step's metrics."""
-        from tqdm.auto import tqdm
-
         from aligntune_config import ConfigLoader
+        from tqdm.auto import tqdm
 
         ConfigLoader.save_resolved_config(self.config, self.output_dir)
         t = self.train_config
@@ -185,6 +184,12 @@ class PPOTrainer:
         score, kl, length = torch.cat(scores), torch.cat(kls), torch.cat(lengths)
         return {"eval_reward_mean": float(score.mean()), "eval_reward_std": float(score.std(unbiased=False)),
                 "eval_kl": float(kl.mean()), "eval_response_length": float(length.mean())}
+
+    def push_to_hub(self, repo_id: str | None = None, *, token: str | None = None, private: bool = False) -> str:
+        """Save the policy and upload it to the Hub."""
+        from ..hub import push_folder
+
+        return push_folder(self.config, self.save_model(), repo_id, token=token, private=private)
 
     def save_model(self, path: str | None = None) -> str:
         """Save the policy (only its adapters for LoRA) and tokenizer to ``path`` (default

@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("aligntune.backends.trl")
 
-SUPPORTED = frozenset({AlgorithmType.SFT, AlgorithmType.DPO, AlgorithmType.REWARD_MODEL, *GRPO_LIKE}) - {
-    AlgorithmType.NMGRPO, AlgorithmType.META_ES}
-"""What this engine builds today. PPO, NM-GRPO and Meta-ES have their own loops (not built yet)."""
+SUPPORTED = frozenset({AlgorithmType.SFT, AlgorithmType.DPO, AlgorithmType.REWARD_MODEL, AlgorithmType.PPO,
+                       *GRPO_LIKE}) - {AlgorithmType.NMGRPO, AlgorithmType.META_ES}
+"""What this engine builds today (PPO with AlignTune's own loop, aligntune_backends.ppo). NM-GRPO and
+Meta-ES runs are not built yet."""
 
 
 NOT_BUILT_MODEL_FIELDS = (
@@ -151,8 +152,15 @@ class TRLBackend:
                        model: Any = None, tokenizer: Any = None, callbacks: Sequence[Any] = ()) -> "EngineTrainer":
         self.check(config)
         algo = config.algo
-        if algo in GRPO_LIKE and not reward_functions:
-            raise EngineError(f"{algo.value} needs at least one reward function")
+        if (algo in GRPO_LIKE or algo is AlgorithmType.PPO) and not reward_functions:
+            raise EngineError(f"{algo.value} needs reward functions (rewards: ...); reward models as the reward "
+                              "are not built yet")
+        if algo is AlgorithmType.PPO:  # TRL 1.x has no PPO trainer: AlignTune's loop, same models and data
+            from ..ppo import PPOTrainer, combine_rewards
+
+            return PPOTrainer(config, train_dataset, reward_fn=combine_rewards(list(reward_functions),
+                                                                              [1.0] * len(reward_functions)),
+                              model=model, tokenizer=tokenizer, eval_dataset=eval_dataset)
         args = build_args(config)
         if model is None or tokenizer is None:
             from ..models import load_model_and_tokenizer
@@ -231,18 +239,9 @@ class EngineTrainer:
         return str(target)
 
     def push_to_hub(self, repo_id: str | None = None, *, token: str | None = None, private: bool = False) -> str:
-        from huggingface_hub import HfApi
+        from ..hub import push_folder
 
-        repo_id = repo_id or self.config.logging.hub_model_id
-        if not repo_id:
-            raise EngineError("push_to_hub needs a repo_id (or logging.hub_model_id)")
-        secret = self.config.logging.hub_token
-        token = token or (secret.get_secret_value() if secret else None)
-        folder = self.save_model()
-        api = HfApi(token=token)
-        api.create_repo(repo_id, private=private or self.config.logging.hub_private_repo, exist_ok=True)
-        api.upload_folder(folder_path=folder, repo_id=repo_id, commit_message="AlignTune model")
-        return f"https://huggingface.co/{repo_id}"
+        return push_folder(self.config, self.save_model(), repo_id, token=token, private=private)
 
 
 backend = TRLBackend()
