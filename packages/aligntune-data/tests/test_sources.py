@@ -165,3 +165,18 @@ def test_hub_source_code_path_reads_a_local_repo_folder(tmp_path):
     assert ds["instruction"] == _expected_prompts()[:2]
     with pytest.raises(ad.DataError, match=r"split 'nosuch': cannot be loaded"):
         HUB_SOURCE.load(DatasetConfig(name=str(tmp_path / "repo"), split="nosuch"))
+
+
+def test_instruction_check_metric_scores_replies_by_rule():
+    from aligntune_config.registry import METRICS
+    from aligntune_data import load_dataset
+
+    from aligntune_config import DatasetConfig
+
+    data = load_dataset(DatasetConfig(name="builtin:instructions", split="test", max_samples=12,
+                                      preserve_columns=["check"]), format="sft")
+    metric = METRICS.get("instruction_check")()
+    gold = metric.compute(data["completion"], check=data["check"])
+    assert gold == {"instruction_accuracy": 1.0}
+    wrong = metric.compute(["no"] * len(data), check=data["check"])
+    assert wrong["instruction_accuracy"] == 0.0

@@ -91,3 +91,27 @@ def test_doctor_reports_versions_and_devices():
     assert result.exit_code == 0
     assert "torch" in result.output and "trl" in result.output and ("cpu" in result.output or "cuda" in result.output)
     assert "unsloth" in result.output
+
+
+def test_train_evaluates_before_and_after(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        "algo: sft\nmodel: {name_or_path: embedded:tiny-random, precision: fp32}\n"
+        "datasets: ['builtin:instructions#max=16']\n"
+        "eval_datasets: [{name: builtin:instructions, split: test, max_samples: 4, preserve_columns: [check]}]\n"
+        "train: {per_device_batch_size: 4, max_steps: 1, eval_strategy: 'no'}\n"
+        "evaluation: {before_after: true, metrics: [instruction_check], max_new_tokens: 4}\n"
+        f"logging: {{output_dir: '{tmp_path / 'out'}'}}\ncaching: {{root: '{tmp_path / 'cache'}'}}\n")
+    result = runner.invoke(app, ["train", str(config)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "evaluation before and after training" in result.output and "instruction_accuracy" in result.output
+    assert (tmp_path / "out" / "eval_before" / "report.json").exists()
+    assert (tmp_path / "out" / "eval_after" / "report.json").exists()
+
+
+def test_before_after_needs_eval_data_and_metrics():
+    result = runner.invoke(app, ["validate", "--type", "sft", "--model", "m", "--dataset", "d", "--set",
+                                 "evaluation.before_after=true"])
+    assert result.exit_code == 1
+    assert "evaluation.before_after: needs evaluation data" in result.output
+    assert "evaluation.metrics: evaluation.before_after needs metric names" in result.output

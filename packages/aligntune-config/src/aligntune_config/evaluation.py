@@ -30,6 +30,11 @@ class EvaluationConfig(StrictModel):
     semantic_similarity_model: str = Field(
         "sentence-transformers/all-MiniLM-L6-v2", min_length=1, description="Sentence-embedding model."
     )
+    before_after: bool = Field(
+        False, description="Evaluate the eval data with `metrics` before and after training and report both "
+        "(`aligntune train` prints a before/after table; needs eval_datasets or holdout_fraction)."
+    )
+    eval_batch_size: int = Field(8, gt=0, description="Prompts generated together during evaluation.")
     max_new_tokens: int = Field(128, gt=0, description="Tokens generated per evaluation prompt.")
     eval_temperature: float = Field(0.0, ge=0, description="Generation temperature for evaluation (0 = greedy).")
     dpo_eval_enabled: bool = Field(False, description="Preference accuracy, margins and win rate after DPO.")

@@ -242,6 +242,10 @@ class _Resolver:
                 self.issue("train.save_interval",
                            f"must be a multiple of train.eval_interval ({t.eval_interval}) when load_best_model_at_end "
                            f"is on, got {t.save_interval}")
+        if c.evaluation.before_after and not c.has_eval_data:
+            self.issue("evaluation.before_after", "needs evaluation data: set eval_datasets or evaluation.holdout_fraction")
+        if c.evaluation.before_after and not (c.evaluation.metrics or c.evaluation.custom_metrics):
+            self.issue("evaluation.metrics", "evaluation.before_after needs metric names (aligntune list metrics)")
         sl = c.logging.sample_logging
         if sl.enabled and sl.percent_of_max_steps is not None and t.max_steps is None:
             self.issue("logging.sample_logging.percent_of_max_steps", "needs train.max_steps")

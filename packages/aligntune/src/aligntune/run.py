@@ -76,5 +76,46 @@ def build_trainer(config: UnifiedConfig, **backend_kwargs: Any) -> Any:
     rewards, names = ([], [])
     if config.algo.is_online and config.algo is not AlgorithmType.META_ES:
         rewards, names = build_reward(config)
-    return backend.create_trainer(config, train_dataset=train_dataset, eval_dataset=eval_dataset,
-                                  reward_functions=rewards, reward_names=names, **backend_kwargs)
+    trainer = backend.create_trainer(config, train_dataset=train_dataset, eval_dataset=eval_dataset,
+                                     reward_functions=rewards, reward_names=names, **backend_kwargs)
+    trainer.eval_rows = eval_dataset  # the evaluation data, for before/after evaluation
+    return trainer
+
+
+def _model_and_tokenizer(trainer: Any) -> tuple[Any, Any]:
+    if hasattr(trainer, "policy"):  # PPO
+        return trainer.policy, trainer.tokenizer
+    return trainer.trainer.model, trainer.tokenizer
+
+
+def evaluate_model(config: UnifiedConfig, trainer: Any, phase: str) -> dict[str, float]:
+    """Generate on the evaluation data with the trainer's current model and score ``evaluation.metrics``
+    (aligntune-eval's UnifiedEvaluator; metrics found through the registry). Report in
+    ``<output_dir>/eval_<phase>/``."""
+    from pathlib import Path
+
+    from aligntune_eval import UnifiedEvaluator
+
+    model, tokenizer = _model_and_tokenizer(trainer)
+    ev = config.evaluation
+    metrics = list(ev.metrics or []) + list(ev.custom_metrics or [])
+    evaluator = UnifiedEvaluator(model, trainer.eval_rows, metrics, tokenizer=tokenizer, max_new_tokens=ev.max_new_tokens,
+                                 temperature=ev.eval_temperature, batch_size=ev.eval_batch_size,
+                                 max_samples=ev.max_samples_for_quality_metrics, seed=config.train.seed,
+                                 output_dir=Path(config.logging.output_dir) / f"eval_{phase}")
+    was_training = model.training
+    try:
+        return evaluator.evaluate()
+    finally:
+        model.train(was_training)
+
+
+def train(config: UnifiedConfig) -> dict[str, Any]:
+    """The whole run: build, (evaluate before,) train, (evaluate after,) save. Returns the training
+    metrics, the before/after scores (when evaluation.before_after) and the saved model's path."""
+    trainer = build_trainer(config)
+    before = evaluate_model(config, trainer, "before") if config.evaluation.before_after else None
+    metrics = trainer.train()
+    after = evaluate_model(config, trainer, "after") if config.evaluation.before_after else None
+    return {"metrics": metrics, "before": before, "after": after, "model_path": trainer.save_model(),
+            "trainer": trainer}

@@ -108,19 +108,29 @@ def train(
                                 backend=backend, output_dir=output_dir, sets=sets)
     logging.basicConfig(level=resolved.logging.log_level, format="%(message)s",
                         handlers=[RichHandler(console=console, show_path=False)])
-    from ..run import build_trainer
+    from ..run import train as run_training
 
     try:
-        trainer = build_trainer(resolved)
+        result = run_training(resolved)
     except (ConfigValidationError, SpecStringError, ValueError, RuntimeError) as exc:
-        console.print(f"[bold red]cannot start training[/]: {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]cannot train[/]: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
-    metrics = trainer.train()
-    path = trainer.save_model()
+    metrics = result["metrics"]
     shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not k.startswith("total_flos")}
     console.print(f"[green]done[/]: {resolved.algo.value} on {resolved.model.name_or_path}; "
                   + ", ".join(f"{k}={v:.4g}" for k, v in sorted(shown.items())), highlight=False, soft_wrap=True)
-    console.print(f"model saved to [bold]{path}[/]", highlight=False)
+    if result["before"] is not None:
+        from rich.table import Table
+
+        table = Table(title="evaluation before and after training", title_justify="left")
+        for column in ("metric", "before", "after", "change"):
+            table.add_column(column)
+        for key in sorted(set(result["before"]) | set(result["after"])):
+            b, a = result["before"].get(key), result["after"].get(key)
+            change = f"{a - b:+.4g}" if isinstance(a, float) and isinstance(b, float) else ""
+            table.add_row(key, f"{b:.4g}" if b is not None else "-", f"{a:.4g}" if a is not None else "-", change)
+        console.print(table)
+    console.print(f"model saved to [bold]{result['model_path']}[/]", highlight=False)
 
 
 @app.command("list")
