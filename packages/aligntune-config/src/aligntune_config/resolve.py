@@ -147,7 +147,7 @@ class _Resolver:
     def fill_defaults(self) -> None:
         c = self.c
         rl = c.algo.training_type is TrainingType.RL
-        sections = {"model": [c.model], "train": [c.train], "dataset": c.datasets}
+        sections = {"model": [c.model], "train": [c.train], "dataset": [*c.datasets, *c.eval_datasets]}
         for (section, field), pair in TYPE_DEFAULTS.items():
             value = pair[1] if rl else pair[0]
             if (section, field) == ("train", "eval_strategy") and not c.has_eval_data:
