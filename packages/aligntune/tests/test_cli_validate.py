@@ -15,7 +15,7 @@ runner = CliRunner()
 def test_validate_quickstart_example():
     result = runner.invoke(app, ["validate", str(ROOT / "examples" / "quickstart.yaml")])
     assert result.exit_code == 0, result.output
-    assert "valid: grpo on embedded:smollm2-135m-instruct" in result.output
+    assert "valid: sft on embedded:smollm2-135m-instruct" in result.output
 
 
 def test_validate_reports_every_error_and_fails():
@@ -28,9 +28,10 @@ def test_validate_reports_every_error_and_fails():
 
 def test_flags_override_the_file_and_set_overrides_flags():
     result = runner.invoke(app, ["validate", str(ROOT / "examples" / "quickstart.yaml"), "--max-steps", "3",
-                                 "--batch-size", "4", "--set", "train.num_generations=4", "--print"])
+                                 "--batch-size", "4", "--set", "train.learning_rate=3e-4", "--print"])
     assert result.exit_code == 0, result.output
     assert "max_steps: 3" in result.output and "per_device_batch_size: 4" in result.output
+    assert "learning_rate: 0.0003" in result.output
 
 
 def test_flags_alone():

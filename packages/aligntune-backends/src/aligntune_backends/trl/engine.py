@@ -137,8 +137,6 @@ class TRLBackend:
         if algo not in SUPPORTED:
             built = ", ".join(sorted(a.value for a in SUPPORTED))
             raise EngineError(f"the TRL engine does not run {algo.value} yet (it runs {built})")
-        if algo in GRPO_LIKE and config.train.dynamic_sampling:
-            raise EngineError("train.dynamic_sampling (DAPO) is not built yet in the TRL engine; set it to false")
         from aligntune_config import ModelConfig
 
         unbuilt = [name for name in NOT_BUILT_MODEL_FIELDS if name in config.model.model_fields_set
@@ -179,6 +177,13 @@ class TRLBackend:
         trainer_cls, config_cls = _trl_class(algo)
         if algo is AlgorithmType.DPO and extra.get("reference_free"):
             trainer_cls = _reference_free_dpo(trainer_cls)
+        if algo in GRPO_LIKE and extra["dynamic_sampling"]:
+            from aligntune_config.registry import ALGORITHMS
+
+            from .dynamic_sampling import dynamic_sampling_grpo
+
+            trainer_cls = dynamic_sampling_grpo(trainer_cls, ALGORITHMS.get(algo.value).math(),
+                                                extra["max_resample_batches"])
         trl_args = config_cls(**args.trl)
         from transformers import EarlyStoppingCallback
 
@@ -217,7 +222,8 @@ class EngineTrainer:
     def train(self) -> dict[str, Any]:
         from aligntune_config import ConfigLoader
 
-        ConfigLoader.save_resolved_config(self.config, self.config.logging.output_dir)
+        if self.trainer.is_world_process_zero():  # one writer under DDP
+            ConfigLoader.save_resolved_config(self.config, self.config.logging.output_dir)
         result = self.trainer.train(resume_from_checkpoint=self.resume_from_checkpoint)
         return dict(result.metrics)
 
@@ -233,8 +239,9 @@ class EngineTrainer:
         from pathlib import Path
 
         target = Path(path) if path else Path(self.config.logging.output_dir) / "final_model"
-        self.trainer.save_model(str(target))
-        self.tokenizer.save_pretrained(str(target))
+        self.trainer.save_model(str(target))  # saves on the main process only
+        if self.trainer.is_world_process_zero():
+            self.tokenizer.save_pretrained(str(target))
         logger.info("model saved to %s", target)
         return str(target)
 

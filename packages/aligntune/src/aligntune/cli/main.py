@@ -93,6 +93,8 @@ def train(
     backend: Optional[str] = BackendOpt,
     output_dir: Optional[str] = typer.Option(None, "--output-dir"),
     sets: Optional[list[str]] = SetOpt,
+    distributed: Optional[str] = typer.Option(None, "--distributed", help="single, ddp, fsdp or deepspeed (started with `accelerate launch`)."),
+    num_processes: Optional[int] = typer.Option(None, "--num-processes", help="Processes in total (distributed.num_processes)."),
 ) -> None:
     """Train: the same resolution as `validate`, then data, rewards, model, training, and the saved model."""
     import logging
@@ -103,9 +105,20 @@ def train(
     from aligntune_config import ConfigValidationError, SpecStringError
 
     console = Console()
+    sets = [*(sets or []), *([f"distributed.backend={distributed}"] if distributed else []),
+            *([f"distributed.num_processes={num_processes}"] if num_processes else [])]
     resolved = _resolve_or_exit(console, config, algo=algo, model=model, datasets=dataset, rewards=reward,
                                 max_steps=max_steps, training_type=type_, epochs=epochs, batch_size=batch_size,
                                 backend=backend, output_dir=output_dir, sets=sets)
+    from .train_unified import argv_from, launched_process
+
+    if (resolved.distributed.world_size > 1 or resolved.distributed.nodes > 1) and not launched_process():
+        from ..launch import launch  # one process per rank through `accelerate launch`
+
+        raise typer.Exit(code=launch(argv_from(config, algo=algo, model=model, datasets=dataset, rewards=reward,
+                                               max_steps=max_steps, training_type=type_, epochs=epochs,
+                                               batch_size=batch_size, backend=backend, output_dir=output_dir,
+                                               sets=sets), resolved.distributed))
     logging.basicConfig(level=resolved.logging.log_level, format="%(message)s",
                         handlers=[RichHandler(console=console, show_path=False)])
     from ..run import train as run_training

@@ -90,6 +90,24 @@ def train_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
+def argv_from(config: Path | None = None, *, algo: str | None = None, model: str | None = None,
+              datasets: list[str] | None = None, rewards: list[str] | None = None, max_steps: int | None = None,
+              training_type: str | None = None, epochs: float | None = None, batch_size: int | None = None,
+              backend: str | None = None, output_dir: str | None = None, sets: list[str] | None = None) -> list[str]:
+    """The ``train_unified`` command line of ``aligntune train``'s flags (for ``aligntune.launch.launch``)."""
+    if algo is None and training_type is not None:
+        algo = training_type  # resolve_cli_config accepts only sft for --type; validated before launching
+    args = argparse.Namespace(config=config, algo=algo, model=model, dataset=datasets, reward=rewards,
+                              max_steps=max_steps, epochs=epochs, batch_size=batch_size, backend=backend,
+                              output_dir=output_dir, sets=sets)
+    return train_args(args)
+
+
+def launched_process() -> bool:
+    """Whether this process was started by accelerate/torchrun (then it trains as one rank)."""
+    return world_size() > 1 or "LOCAL_RANK" in os.environ
+
+
 def resolve(args: argparse.Namespace) -> Any:
     """The UnifiedConfig of ``args`` (ConfigValidationError/SpecStringError on invalid input)."""
     from .resolve import resolve_cli_config
@@ -100,21 +118,15 @@ def resolve(args: argparse.Namespace) -> Any:
                               sets=args.sets)
 
 
-def distributed_of(config: Any, args: argparse.Namespace) -> Any:
-    """``config.distributed`` with --distributed/--num-processes applied (validated again)."""
-    from aligntune_config import DistributedConfig
-
-    dist = config.distributed
-    update: dict[str, Any] = {}
+def apply_launch_flags(args: argparse.Namespace) -> None:
+    """--distributed/--num-processes become ``--set distributed.*`` overrides: validated with the rest of
+    the config, and the same in every launched process."""
+    sets = list(args.sets or [])
     if args.distributed is not None:
-        update["backend"] = args.distributed
+        sets.append(f"distributed.backend={args.distributed}")
     if args.num_processes is not None:
-        update["num_processes"] = args.num_processes
-        if dist.gpus_per_node is not None:
-            update["gpus_per_node"] = None
-    if not update:
-        return dist
-    return DistributedConfig.model_validate({**dist.model_dump(exclude_unset=True), **update})
+        sets.append(f"distributed.num_processes={args.num_processes}")
+    args.sets = sets or None
 
 
 def _setup_logging(level: str) -> None:
@@ -122,11 +134,8 @@ def _setup_logging(level: str) -> None:
     logging.basicConfig(level=level if rank() == 0 else "WARNING", format=fmt, stream=sys.stderr)
 
 
-def run_training(config: Any) -> dict[str, Any]:
-    """Build the trainer of ``config``, train, save the model; the training metrics (with the model path)."""
-    from ..run import build_trainer
-
-    trainer = build_trainer(config)
+def run_training(trainer: Any) -> dict[str, Any]:
+    """Train, save the model; the training metrics (with the model path)."""
     metrics = dict(trainer.train() or {})
     metrics["model_path"] = trainer.save_model()  # every rank: FSDP/DeepSpeed gather the weights collectively
     return metrics
@@ -136,17 +145,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from aligntune_config import ConfigValidationError, SpecStringError
 
+    apply_launch_flags(args)
     try:
         config = resolve(args)
         from aligntune_config import ConfigLoader
 
         config = ConfigLoader.validate_config(config)
-        dist = distributed_of(config, args)
+        dist = config.distributed
     except (ConfigValidationError, SpecStringError) as exc:
         print(f"invalid config: {exc}", file=sys.stderr)
         return EXIT_INVALID
 
-    launched = world_size() > 1 or "LOCAL_RANK" in os.environ
+    launched = launched_process()
     if not launched and (dist.world_size > 1 or dist.nodes > 1 or args.launch_dry_run):
         from ..launch import launch
 
@@ -155,11 +165,14 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(config.logging.log_level)
     if launched:
         logger.info("rank %d of %d (%s)", rank(), world_size(), dist.backend.value)
+    from ..run import build_trainer
+
     try:
-        metrics = run_training(config)
+        trainer = build_trainer(config)
     except (ConfigValidationError, SpecStringError, ValueError, RuntimeError) as exc:
         print(f"cannot start training: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    metrics = run_training(trainer)
     if rank() == 0:
         shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not k.startswith("total_flos")}
         print(f"done: {config.algo.value} on {config.model.name_or_path}; "
