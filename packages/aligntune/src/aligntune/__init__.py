@@ -8,7 +8,7 @@ use, so ``import aligntune`` stays light.
 Trainer factories: ``create_sft_trainer``, ``create_rl_trainer``, ``TrainerFactory`` and
 ``BackendFactory`` (also at ``aligntune.core.backend_factory``) build trainers for SFT, DPO, reward
 models, PPO, GRPO, GSPO, Dr. GRPO and DAPO. Not built yet (see the open issues): NM-GRPO, Meta-ES, the
-Unsloth backend, DAPO's dynamic sampling, and most of the CLI.
+Unsloth backend, and the CLI's eval/resume/report commands.
 """
 
 from __future__ import annotations
