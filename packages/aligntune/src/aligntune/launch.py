@@ -197,7 +197,7 @@ def launch(config_path_or_args: str | Path | Sequence[str], dist: DistributedCon
     if DistributedBackend(dist.backend) is DistributedBackend.SINGLE:
         cmd = [sys.executable, "-m", TRAIN_MODULE, *args]
         if dry_run:
-            print(" ".join(cmd))
+            _show(" ".join(cmd))
             return 0
         return _stream(cmd, run_env)
     if cuda is None:
@@ -208,12 +208,17 @@ def launch(config_path_or_args: str | Path | Sequence[str], dist: DistributedCon
         cmd = accelerate_command(config_file, args, dist, cuda)
         logger.info("launching %d process(es) on %d node(s): %s", dist.world_size, dist.nodes, " ".join(cmd))
         if dry_run:
-            print(config_file.read_text(encoding="utf-8"))
+            _show(config_file.read_text(encoding="utf-8"))
             if (target / "deepspeed.json").exists():
-                print((target / "deepspeed.json").read_text(encoding="utf-8"))
-            print(" ".join(cmd))
+                _show((target / "deepspeed.json").read_text(encoding="utf-8"))
+            _show(" ".join(cmd))
             return 0
         return _stream(cmd, run_env)
+
+
+def _show(text: str) -> None:
+    """Dry-run output: what would run, on standard output (the point of a dry run)."""
+    sys.stdout.write(text.rstrip("\n") + "\n")
 
 
 def _stream(cmd: list[str], env: dict[str, str]) -> int:
