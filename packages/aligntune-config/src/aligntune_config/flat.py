@@ -205,7 +205,7 @@ def normalize(raw: dict[str, Any], source: str | None = None) -> dict[str, Any]:
         if path[0] == "datasets" and len(path) == 3 and path[1] == 0 and "." not in key and "[" not in key:
             flat_dataset_keys.append(key)
         try:
-            _check_duplicate(nested, path, value, key, issues)
+            _check_duplicate(nested, path, value)
             set_path(nested, path, copy.deepcopy(value))
         except ValueError as exc:
             issues.append(ConfigIssue(key, str(exc)))
@@ -234,7 +234,7 @@ def _get(tree: Any, path: Path) -> Any:
 _MISSING = object()
 
 
-def _check_duplicate(nested: dict[str, Any], path: Path, value: Any, key: str, issues: list[ConfigIssue]) -> None:
+def _check_duplicate(nested: dict[str, Any], path: Path, value: Any) -> None:
     existing = _get(nested, path)
     if existing is not _MISSING and existing != value:
         raise ValueError(f"conflicts with {'.'.join(map(str, path))}={existing!r} given in the same config")

@@ -44,10 +44,7 @@ def _default(field: Any) -> str:
     value = field.default_factory() if field.default_factory is not None else field.default
     if isinstance(value, BaseModel):
         return "see below"
-    if hasattr(value, "value") and not isinstance(value, (int, float, str)):
-        value = value.value
-    if hasattr(value, "value"):
-        value = value.value
+    value = getattr(value, "value", value)  # enums by their value
     return f"`{json.dumps(value)}`" if value is not None else "`null`"
 
 
