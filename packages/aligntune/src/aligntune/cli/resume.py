@@ -1,0 +1,75 @@
+"""``aligntune resume RUN_DIR``: continue a run from its output folder.
+
+A run's output folder holds ``resolved_config.yaml`` (written when training starts) and the Hugging Face
+checkpoints ``checkpoint-<step>/`` (model, optimizer, scheduler, RNG and ``trainer_state.json``). Resuming
+loads that config, points ``train.resume_from_checkpoint`` at the checkpoint with the highest step, and
+keeps ``logging.output_dir`` on the folder given (the saved path may be relative to another directory).
+``--max-steps`` extends a finished run; ``--set KEY=VALUE`` changes any other field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from aligntune_config import ConfigIssue, ConfigLoader, ConfigValidationError, UnifiedConfig
+from aligntune_config.loader import RESOLVED_FILENAME
+
+from .resolve import parse_set
+
+_CHECKPOINT = re.compile(r"checkpoint-(\d+)")
+STATE_FILE = "trainer_state.json"
+
+
+def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
+    """``(step, folder)`` of every resumable checkpoint (one with a trainer state) in ``run_dir``, by step."""
+    found = []
+    for child in Path(run_dir).iterdir() if Path(run_dir).is_dir() else []:
+        match = _CHECKPOINT.fullmatch(child.name)
+        if match and (child / STATE_FILE).is_file():
+            found.append((int(match.group(1)), child))
+    return sorted(found)
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The resumable checkpoint with the highest step (numerically: checkpoint-10 after checkpoint-9)."""
+    found = checkpoints(run_dir)
+    return found[-1][1] if found else None
+
+
+def resume_config(run_dir: Path, *, max_steps: int | None = None, sets: list[str] | None = None,
+                  checkpoint: Path | None = None) -> tuple[UnifiedConfig, Path]:
+    """The config that continues the run in ``run_dir``, and the checkpoint it resumes from.
+
+    Raises ConfigValidationError naming what is missing (no saved config, no resumable checkpoint)."""
+    run_dir = Path(run_dir)
+    saved = run_dir / RESOLVED_FILENAME
+    if not saved.is_file():
+        raise ConfigValidationError([ConfigIssue("run_dir", f"{run_dir} has no {RESOLVED_FILENAME}; give the "
+                                                 "output folder (logging.output_dir) of a run that has started")])
+    if checkpoint is None:
+        checkpoint = latest_checkpoint(run_dir)
+    if checkpoint is None:
+        others = sorted(p.name for p in run_dir.glob("checkpoint-*"))
+        hint = (f" ({', '.join(others)} hold weights only, as PPO saves them: resuming PPO is not built)"
+                if others else "; checkpoints are written every train.save_interval steps when "
+                "train.save_strategy is 'steps'")
+        raise ConfigValidationError([ConfigIssue("run_dir", f"{run_dir} has no checkpoint-<step> folder with "
+                                                 f"{STATE_FILE} to resume from{hint}")])
+    if not (Path(checkpoint) / STATE_FILE).is_file():
+        raise ConfigValidationError([ConfigIssue("--checkpoint", f"{checkpoint} has no {STATE_FILE}; valid: "
+                                                 + ", ".join(p.name for _, p in checkpoints(run_dir)))])
+    overrides: dict[str, Any] = {"train.resume_from_checkpoint": str(checkpoint),
+                                 "logging.output_dir": str(run_dir)}
+    if max_steps is not None:
+        overrides["train.max_steps"] = max_steps
+    overrides.update(parse_set(sets or []))
+    return ConfigLoader.load(saved, overrides), Path(checkpoint)
+
+
+def checkpoint_step(checkpoint: Path) -> int:
+    """The global step a checkpoint was saved at (from its trainer state)."""
+    import json
+
+    return int(json.loads((Path(checkpoint) / STATE_FILE).read_text(encoding="utf-8"))["global_step"])
