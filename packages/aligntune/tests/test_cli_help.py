@@ -1,0 +1,41 @@
+"""`aligntune --help` through the installed console script: every command listed, fast, no heavy imports."""
+
+import json
+import os
+import pathlib
+import resource
+import subprocess
+import sys
+
+SCRIPT = pathlib.Path(sys.executable).parent / "aligntune"
+COMMANDS = ("validate", "train", "resume", "report", "list", "doctor", "schema", "version")
+
+
+def _cpu_seconds_of(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"})
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), out
+
+
+def test_console_script_help_lists_every_command_quickly():
+    # CPU time, not wall time: the machine may be shared, the work the command does is what we bound
+    timings = []
+    for _ in range(3):
+        cpu, out = _cpu_seconds_of([str(SCRIPT), "--help"])
+        assert out.returncode == 0, out.stderr
+        timings.append(cpu)
+    for command in COMMANDS:
+        assert f"  {command} " in out.stdout, (command, out.stdout)
+    assert min(timings) < 0.5, timings
+
+
+def test_help_of_every_command_imports_no_heavy_library():
+    # (typer itself imports pydantic to coerce parameters of a command)
+    code = ("import sys, json\nfrom aligntune.cli.main import app\nfor cmd in [[]] + [[c] for c in sys.argv[1:]]:\n"
+            "    try:\n        app(cmd + ['--help'], prog_name='aligntune')\n    except SystemExit as e:\n"
+            "        assert e.code == 0, (cmd, e.code)\n"
+            "print(json.dumps([m for m in ('torch', 'transformers', 'trl', 'datasets', 'matplotlib', 'rich')"
+            " if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code, *COMMANDS], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
