@@ -18,12 +18,16 @@ app = typer.Typer(
 
 ConfigArg = typer.Argument(None, help="YAML or JSON config file.", exists=False, dir_okay=False)
 SetOpt = typer.Option(None, "--set", help="Override any field: --set train.learning_rate=1e-5 (repeatable).")
-AlgoOpt = typer.Option(None, "--algo", help="Algorithm: sft, dpo, grpo, gspo, dapo, drgrpo, reward_model, ...")
+AlgoOpt = typer.Option(None, "--algo", help="Algorithm: sft, dpo, reward_model, ppo, grpo, gspo, dapo, drgrpo, nmgrpo or meta_es.")
 ModelOpt = typer.Option(None, "--model", help="Model id, path or embedded:NAME.")
 DatasetOpt = typer.Option(None, "--dataset", help="Dataset spec (repeatable).")
 RewardOpt = typer.Option(None, "--reward", help="Reward spec (repeatable).")
 TypeOpt = typer.Option(None, "--type", help="sft (same as --algo sft).")
 BackendOpt = typer.Option(None, "--backend", help="trl, unsloth or auto.")
+MaxStepsOpt = typer.Option(None, "--max-steps", help="Optimizer steps (train.max_steps).")
+EpochsOpt = typer.Option(None, "--epochs", help="Epochs (train.epochs).")
+BatchSizeOpt = typer.Option(None, "--batch-size", help="Per-device batch size (train.per_device_batch_size).")
+OutputDirOpt = typer.Option(None, "--output-dir", help="Output folder (logging.output_dir).")
 
 
 def _resolve_or_exit(console, config, **flags):
@@ -46,12 +50,12 @@ def validate(
     model: Optional[str] = ModelOpt,
     dataset: Optional[list[str]] = DatasetOpt,
     reward: Optional[list[str]] = RewardOpt,
-    max_steps: Optional[int] = typer.Option(None, "--max-steps"),
+    max_steps: Optional[int] = MaxStepsOpt,
     type_: Optional[str] = TypeOpt,
-    epochs: Optional[float] = typer.Option(None, "--epochs"),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
+    epochs: Optional[float] = EpochsOpt,
+    batch_size: Optional[int] = BatchSizeOpt,
     backend: Optional[str] = BackendOpt,
-    output_dir: Optional[str] = typer.Option(None, "--output-dir"),
+    output_dir: Optional[str] = OutputDirOpt,
     sets: Optional[list[str]] = SetOpt,
     show: bool = typer.Option(False, "--print", help="Print the resolved config as YAML."),
 ) -> None:
@@ -87,12 +91,12 @@ def train(
     model: Optional[str] = ModelOpt,
     dataset: Optional[list[str]] = DatasetOpt,
     reward: Optional[list[str]] = RewardOpt,
-    max_steps: Optional[int] = typer.Option(None, "--max-steps"),
+    max_steps: Optional[int] = MaxStepsOpt,
     type_: Optional[str] = TypeOpt,
-    epochs: Optional[float] = typer.Option(None, "--epochs"),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
+    epochs: Optional[float] = EpochsOpt,
+    batch_size: Optional[int] = BatchSizeOpt,
     backend: Optional[str] = BackendOpt,
-    output_dir: Optional[str] = typer.Option(None, "--output-dir"),
+    output_dir: Optional[str] = OutputDirOpt,
     sets: Optional[list[str]] = SetOpt,
     distributed: Optional[str] = typer.Option(None, "--distributed", help="single, ddp, fsdp or deepspeed (started with `accelerate launch`)."),
     num_processes: Optional[int] = typer.Option(None, "--num-processes", help="Processes in total (distributed.num_processes)."),
