@@ -33,7 +33,7 @@ def select_backend(config: UnifiedConfig) -> Any:
                 return unsloth
             reasons.append(available.reason if not available else f"unsloth does not run {config.algo.value}")
         else:
-            reasons.append("the unsloth backend is not built yet")
+            reasons.append("no unsloth backend is registered (aligntune-backends without its unsloth entry point)")
         logger.info("backend auto -> trl (%s)", "; ".join(reasons))
         wanted = ExecutionBackend.TRL
     backend = BACKENDS.get(wanted.value)
@@ -43,13 +43,59 @@ def select_backend(config: UnifiedConfig) -> Any:
     return backend
 
 
+def prepare_reward_model(config: UnifiedConfig) -> UnifiedConfig:
+    """Train the reward model a ``custom_trained`` (or ``fine_tune_with_rewards``) reward_model_source
+    describes -- pairwise on its preference_dataset (aligntune-data), or regression on training_texts
+    scored by its reward_functions (aligntune-rewards) -- with the TRL engine, and return the config with
+    ``model.reward_path`` set to the trained folder. Other configs are returned unchanged."""
+    source = config.model.reward_model_source
+    if source is None or not (source.source_type == "custom_trained" or source.fine_tune_with_rewards):
+        return config
+    training = source.training_config
+    engine = BACKENDS.get("trl")
+    precision = config.model.precision.value if config.model.precision is not None else None
+    if training.preference_dataset:
+        from aligntune_data import load_dataset
+
+        preferences = load_dataset(training.preference_dataset, format="preference", data_seed=config.train.data_seed,
+                                   cache=config.caching)
+        path = engine.train_reward_model(source, preferences=preferences, seed=config.train.seed, precision=precision)
+    else:
+        from aligntune_config.rewards import RewardConfig
+        from aligntune_rewards import CompositeReward
+
+        weights = training.reward_weights or [1.0] * len(training.reward_functions)
+        parts = [RewardConfig.model_validate(spec) if (":" in spec or "=" in spec) else RewardConfig(type=spec)
+                 for spec in training.reward_functions]
+        scorer = CompositeReward([part.model_copy(update={"weight": w}) for part, w in zip(parts, weights)])
+        texts = list(training.training_texts or [])
+        scores = scorer(texts, references=training.reference_texts)
+        path = engine.train_reward_model(source, texts=texts, scores=scores, seed=config.train.seed, precision=precision)
+    logger.info("reward model trained by AlignTune: %s", path)
+    model = config.model.model_copy(update={"reward_path": path, "reward_model_source": None})
+    return config.model_copy(update={"model": model})
+
+
 def build_reward(config: UnifiedConfig) -> tuple[list[Any], list[str]]:
-    """The weighted reward of ``config.rewards`` as one function (components logged by name)."""
-    if not config.rewards:
+    """The weighted reward of ``config.rewards`` plus the configured reward model (``model.reward_path``
+    or ``reward_model_name`` or a pretrained ``reward_model_source``; the ``reward_model`` reward of the
+    registry, weight 1, on ``model.reward_device``) as one function (components logged by name). PPO
+    loads its reward model itself, so for PPO only ``config.rewards`` are combined."""
+    from aligntune_config.rewards import RewardConfig
+
+    parts: list[Any] = list(config.rewards)
+    model = config.model
+    if config.algo is not AlgorithmType.PPO:
+        source = model.reward_model_source
+        name = model.reward_path or model.reward_model_name or (
+            source and (source.model_path if source.source_type == "pretrained_local" else source.model_name))
+        if name:
+            parts.append(RewardConfig(type="reward_model", model_name=str(name), device=model.reward_device))
+    if not parts:
         return [], []
     from aligntune_rewards import CompositeReward
 
-    reward = CompositeReward(list(config.rewards))
+    reward = CompositeReward(parts)
     return [reward], ["reward"]
 
 
@@ -75,6 +121,7 @@ def build_trainer(config: UnifiedConfig, **backend_kwargs: Any) -> Any:
                 len(eval_dataset) if eval_dataset is not None else "no")
     rewards, names = ([], [])
     if config.algo.is_online and config.algo is not AlgorithmType.META_ES:
+        config = prepare_reward_model(config)
         rewards, names = build_reward(config)
     trainer = backend.create_trainer(config, train_dataset=train_dataset, eval_dataset=eval_dataset,
                                      reward_functions=rewards, reward_names=names, **backend_kwargs)

@@ -32,7 +32,8 @@ def rows(kind: str) -> list[tuple[str, str]]:
             available = backend.availability()
             out.append((name, ("available" if available else "unavailable") + f": {available.reason}"))
         if "unsloth" not in registry:
-            out.append(("unsloth", "unavailable: the Unsloth engine is not built yet"))
+            out.append(("unsloth", "unavailable: no unsloth backend is registered (aligntune-backends without its "
+                                   "unsloth entry point)"))
         return out
     if kind == "algorithms":
         from aligntune_config.registry import BACKENDS
