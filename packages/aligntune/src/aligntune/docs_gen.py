@@ -91,7 +91,9 @@ def render_reward_catalogue() -> str:
         lines += [f"## {CATEGORIES.get(key, 'Registered by other packages (entry points)')}", ""]
         for name, obj in sections[key]:
             doc = inspect.cleandoc(obj.__doc__ or descriptions[name])
-            lines += [f"### {name}", "", doc, ""]
+            # one line per paragraph: a wrapped line starting with "-" or "#" must not become a list or heading
+            paragraphs = [" ".join(part.split()) for part in doc.split("\n\n") if part.strip()]
+            lines += [f"### {name}", "", *(p for para in paragraphs for p in (para, "")), ]
             params = _reward_params(obj)
             if params:
                 lines += ["Parameters: " + ", ".join(f"`{p}`" for p in params) + ".", ""]
