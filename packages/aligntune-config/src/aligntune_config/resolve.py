@@ -182,6 +182,49 @@ class _Resolver:
         object.__setattr__(t, "use_trl", c.backend is ExecutionBackend.TRL)
         object.__setattr__(c.model, "use_unsloth", c.backend is ExecutionBackend.UNSLOTH)
 
+    # -- task types: default rewards and metrics (definitions in the TASKS registry) -------------
+    def fill_task_defaults(self) -> None:
+        """Rewards (online algorithms, none given) and evaluation.metrics (unset) from the run's tasks:
+        ``tasks:`` names, else the datasets' ``task_type``. See docs/tasks.md."""
+        from .registry import TASKS
+
+        c = self.c
+        if len(c.tasks) == 1:  # one declared task: datasets without a task type are data of that task
+            for ds in (*c.datasets, *c.eval_datasets):
+                if ds.task_type is None:
+                    _set(ds, "task_type", c.tasks[0].name)
+        weights: dict[str, float] = {}
+        overrides: dict[str, tuple[list[str] | None, list[str] | None]] = {}
+        for task in c.tasks:
+            weights[task.name.value] = weights.get(task.name.value, 0.0) + task.weight
+            overrides[task.name.value] = (task.rewards, task.metrics)
+        if not c.tasks:
+            for ds in c.datasets:
+                if ds.task_type is not None:
+                    weights[ds.task_type.value] = weights.get(ds.task_type.value, 0.0) + ds.weight
+        defined = {name: TASKS.get(name) for name in weights if name in TASKS}
+        for name in weights:
+            if name not in defined:
+                logger.info("task %s has no task definition (aligntune list tasks): no default rewards or metrics", name)
+        if not defined:
+            return
+        total = sum(weights[n] for n in defined)
+        wants_rewards = c.algo.is_online and c.algo is not AlgorithmType.META_ES and not c.rewards
+        if wants_rewards:
+            rewards = []
+            for name, task in defined.items():
+                rewards.extend(task.reward_configs(weights[name] / total, overrides.get(name, (None, None))[0]))
+            object.__setattr__(c, "rewards", rewards)
+            logger.info("rewards from the task types %s: %s", ", ".join(defined), ", ".join(r.to_spec() for r in rewards))
+        if c.evaluation.metrics is None:
+            metrics: list[str] = []
+            for name, task in defined.items():
+                for metric in overrides.get(name, (None, None))[1] or task.metrics:
+                    if metric not in metrics:
+                        metrics.append(metric)
+            object.__setattr__(c.evaluation, "metrics", metrics)
+            logger.info("evaluation metrics from the task types %s: %s", ", ".join(defined), ", ".join(metrics))
+
     # -- rules across fields -------------------------------------------------------------------
     def check(self) -> None:
         c, t, m = self.c, self.c.train, self.c.model
@@ -260,6 +303,7 @@ def resolve_in_place(config: "UnifiedConfig") -> None:
     resolver = _Resolver(config)
     resolver.reconcile()
     resolver.fill_defaults()
+    resolver.fill_task_defaults()
     resolver.check()
     if resolver.issues:
         raise cross_field_error(resolver.issues)

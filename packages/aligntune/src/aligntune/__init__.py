@@ -9,6 +9,12 @@ Trainer factories: ``create_sft_trainer``, ``create_rl_trainer``, ``TrainerFacto
 ``BackendFactory`` (also at ``aligntune.core.backend_factory``) build trainers for SFT, DPO, reward
 models, PPO, GRPO, GSPO, Dr. GRPO and DAPO. Not built yet (see the open issues): NM-GRPO, Meta-ES, the
 Unsloth backend, and the CLI's eval/resume/report commands.
+
+Registries (views over ``aligntune_config.registry``): ``DatasetRegistry``, ``RewardRegistry``,
+``TaskRegistry``. Utilities: ``UnifiedLogger`` (logging setup, metrics to console/JSONL/TensorBoard/W&B),
+``UnifiedEvaluator`` (aligntune-eval), ``DatasetCache`` (aligntune-data), ``RolloutEngine`` (batched
+sampling and scoring). Model wrappers: ``PolicyModel``, ``ReferenceModel``, ``ValueModel``. Task types:
+``TaskDefinition`` (see docs/tasks.md and docs/api.md).
 """
 
 from __future__ import annotations
@@ -19,6 +25,15 @@ __version__ = "0.1.0"
 
 
 _FACTORIES = {"create_sft_trainer", "create_rl_trainer", "TrainerFactory", "BackendFactory", "BackendConfig"}
+# name -> module that defines it (imported on first use)
+_LAZY = {
+    "DatasetRegistry": "aligntune.registries", "RewardRegistry": "aligntune.registries",
+    "TaskRegistry": "aligntune.registries", "UnifiedLogger": "aligntune.logger",
+    "UnifiedEvaluator": "aligntune_eval", "DatasetCache": "aligntune_data",
+    "RolloutEngine": "aligntune.rollout", "RolloutBatch": "aligntune.rollout",
+    "PolicyModel": "aligntune.wrappers", "ReferenceModel": "aligntune.wrappers", "ValueModel": "aligntune.wrappers",
+    "TaskDefinition": "aligntune.tasks",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -28,6 +43,12 @@ def __getattr__(name: str) -> Any:
         from .core import backend_factory
 
         value = getattr(backend_factory, name)
+        globals()[name] = value
+        return value
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     if name in aligntune_config.__all__:
@@ -40,4 +61,4 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     import aligntune_config
 
-    return sorted({*globals(), *aligntune_config.__all__, *_FACTORIES})
+    return sorted({*globals(), *aligntune_config.__all__, *_FACTORIES, *_LAZY})
