@@ -1,4 +1,5 @@
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -75,10 +76,13 @@ def test_train_refuses_bad_config_before_work():
 def test_list_shows_registered_components_and_availability():
     wide = {"COLUMNS": "300"}  # one table row per line
     result = runner.invoke(app, ["list", "backends"], env=wide)
-    assert result.exit_code == 0 and "trl" in result.output and "unsloth" in result.output
-    assert "not built yet" in result.output
+    assert result.exit_code == 0 and re.search(r"trl\s*│ available: trl is installed", result.output)
+    assert re.search(r"unsloth\s*│ (available|unavailable): \w", result.output), result.output  # with its reason
     algorithms = runner.invoke(app, ["list", "algorithms"], env=wide).output
-    assert "grpo" in algorithms and "trains on: trl" in algorithms and "not built yet" in algorithms  # ppo
+    assert re.search(r"grpo\s*│ \[trains on: trl", algorithms), algorithms
+    for algo in ("sft", "dpo", "reward_model", "ppo", "grpo", "gspo", "dapo", "drgrpo", "nmgrpo", "meta_es"):
+        # every algorithm is listed with the engines that train it here, or says it is not built yet
+        assert re.search(rf"{algo}\s*│ \[trains on: (not built yet|(trl|unsloth)(, (trl|unsloth))*)\]", algorithms), algo
     for kind, name in (("rewards", "math"), ("metrics", "bleu"), ("datasets", "builtin:arithmetic"),
                        ("adapters", "hh_rlhf"), ("models", "embedded")):
         out = runner.invoke(app, ["list", kind], env=wide).output
