@@ -39,3 +39,17 @@ def test_help_of_every_command_imports_no_heavy_library():
             " if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code, *COMMANDS], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_console_script_validate_exit_codes_and_every_error():
+    root = pathlib.Path(__file__).resolve().parents[3]
+    ok = subprocess.run([str(SCRIPT), "validate", str(root / "examples" / "quickstart.yaml")], capture_output=True,
+                        text=True, env={**os.environ, "COLUMNS": "200"})
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "valid: sft on embedded:smollm2-135m-instruct" in ok.stdout
+    bad = subprocess.run([str(SCRIPT), "validate", "--algo", "grpo", "--model", "m", "--dataset", "d#max=0",
+                          "--reward", "length:weight=x", "--set", "train.learning_rate=-1"],
+                         capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert bad.returncode == 1
+    for expected in ("3 errors", "max must be > 0", "weight must be a number", "train.learning_rate: must be > 0"):
+        assert expected in bad.stdout, (expected, bad.stdout)
