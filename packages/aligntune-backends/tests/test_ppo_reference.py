@@ -29,7 +29,7 @@ def count_digits(completions, *, prompts=None, references=None, **columns):
     return [float(sum(ch.isdigit() for ch in c)) for c in completions]
 
 
-def make(tmp_path, use_peft, **train):
+def make(tmp_path, use_peft, model_fields=None, reward_fn=count_digits, **train):
     from aligntune_backends.ppo import PPOTrainer
     from aligntune_config import UnifiedConfig
 
@@ -38,10 +38,11 @@ def make(tmp_path, use_peft, **train):
             "eval_strategy": "no"}
     base.update(train)
     config = UnifiedConfig(algo="ppo", backend="trl", datasets=["prompts"], rewards=["length"],
-                           model={"name_or_path": "embedded:tiny-random", "use_peft": use_peft, "precision": "fp32"},
+                           model={"name_or_path": "embedded:tiny-random", "use_peft": use_peft, "precision": "fp32",
+                                  **(model_fields or {})},
                            train=base, logging={"output_dir": str(tmp_path), "loggers": [], "disable_tqdm": True})
     data = datasets.Dataset.from_list([{"prompt": p, "answer": "42"} for p in PROMPTS])
-    return PPOTrainer(config, data, reward_fn=count_digits)
+    return PPOTrainer(config, data, reward_fn=reward_fn)
 
 
 def test_lora_reference_is_the_adapter_disabled_policy(tmp_path, tiny_random_path):
@@ -86,3 +87,36 @@ def test_adaptive_kl_coefficient_grows_when_kl_exceeds_target(tmp_path, tiny_ran
     assert betas[0] == pytest.approx(0.2) and betas[1] < betas[0]  # step 1: policy = reference, KL 0 < target
     assert kls[1] > 1e-8 and betas[2] > betas[1]  # after an update KL > target -> β grows
     assert trainer.kl_ctl.value > betas[2]
+
+
+def test_force_use_ref_model_loads_a_separate_reference_for_lora(tmp_path, tiny_random_path):
+    trainer = make(tmp_path, use_peft=True, model_fields={"force_use_ref_model": True}, max_steps=1)
+    assert trainer.is_peft and not trainer.reference.shares_policy
+    policy_params = {p.data_ptr() for p in trainer.policy.parameters()}
+    ref_params = list(trainer.reference.frozen.parameters())
+    assert ref_params and not policy_params & {p.data_ptr() for p in ref_params}  # its own weights
+    assert not any(p.requires_grad for p in ref_params)
+    trainer.train()
+    assert trainer.history[0]["kl"] == pytest.approx(0.0, abs=1e-5)  # the same base weights as the policy
+
+
+def test_value_model_from_reward_value_model_and_refusals(tmp_path, tiny_random_path):
+    """model.reward_value_model initialises the critic (here the policy's own folder, a causal LM: zero head);
+    a critic of another vocabulary, or a run without any reward, is refused with the field named."""
+    trainer = make(tmp_path, use_peft=False, model_fields={"reward_value_model": str(tiny_random_path)}, max_steps=1)
+    assert type(trainer.value_model.backbone).__name__.endswith("ForCausalLM")
+    assert not trainer.value_model.head.weight.detach().any()
+
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    with pytest.raises(ValueError, match="PPO needs a reward"):
+        make(tmp_path, use_peft=False, reward_fn=None)
+    other = tmp_path / "other-vocabulary"
+    shutil.copytree(tiny_random_path, other)
+    tok = AutoTokenizer.from_pretrained(other)
+    tok.add_tokens(["<not-in-the-policy-vocabulary>"])
+    tok.save_pretrained(other)
+    with pytest.raises(ValueError, match="model.reward_value_model.*another vocabulary"):
+        make(tmp_path, use_peft=False, model_fields={"reward_value_model": str(other)})

@@ -33,20 +33,25 @@ class Reference:
     """The reference policy π_ref.
 
     For a PEFT policy it is the policy itself with its adapters disabled (``model.disable_adapter()``):
-    no second copy of the weights. Otherwise it is a frozen deep copy of the policy taken before training
-    (``frozen`` is None for PEFT)."""
+    no second copy of the weights. Otherwise it is a frozen deep copy of the policy taken before training.
+    ``separate`` (a model loaded apart, e.g. for ``model.force_use_ref_model``) replaces both; ``frozen``
+    is the reference's own weights, None when it shares the policy's."""
 
-    def __init__(self, policy: Any):
+    def __init__(self, policy: Any, separate: Any = None):
         self.policy = policy
-        self.shares_policy = is_peft_model(policy)
+        self.shares_policy = separate is None and is_peft_model(policy)
         self.frozen: Any = None
-        if not self.shares_policy:
+        if separate is not None:
+            self.frozen = separate.eval()
+            logger.info("reference model: a separately loaded copy (model.force_use_ref_model)")
+        elif not self.shares_policy:
             self.frozen = copy.deepcopy(policy).eval()
-            for param in self.frozen.parameters():
-                param.requires_grad_(False)
             logger.info("reference model: frozen copy of the (non-PEFT) policy")
         else:
             logger.info("reference model: the policy with its LoRA adapters disabled (no copy)")
+        if self.frozen is not None:
+            for param in self.frozen.parameters():
+                param.requires_grad_(False)
 
     @contextlib.contextmanager
     def model(self) -> Iterator[Any]:
@@ -56,6 +61,17 @@ class Reference:
                 yield self.policy
         else:
             yield self.frozen
+
+
+def load_separate_reference(model_config: Any, device: torch.device) -> Any:
+    """A reference model loaded apart from a PEFT policy (``model.force_use_ref_model``): ``model`` without
+    adapters, ``model.ref_model_init_kwargs`` added to its ``from_pretrained`` arguments."""
+    from ..models import load_model_and_tokenizer
+
+    init_kwargs = {**model_config.model_init_kwargs, **model_config.ref_model_init_kwargs}
+    ref_config = model_config.model_copy(update={"use_peft": False, "model_init_kwargs": init_kwargs})
+    ref, _ = load_model_and_tokenizer(ref_config, for_training=False)
+    return ref.to(device)
 
 
 def disable_dropout(model: nn.Module) -> None:
@@ -126,15 +142,115 @@ def hidden_size_of(model: Any) -> int:
                      "or d_model)")
 
 
-def load_value_model(model_config: Any, device: torch.device) -> ValueModel:
-    """A critic from the policy's family: ``model_config`` loaded for training (LoRA when ``use_peft``)
-    with a fresh value head."""
-    from ..models import load_model_and_tokenizer
+def value_model_source(model_config: Any) -> str | None:
+    """``model.reward_value_model`` when the user set it; None means the critic is the policy's own model.
 
-    backbone, _ = load_model_and_tokenizer(model_config, for_training=True)
+    The field's spec default (a Hub model) is not loaded unasked: a critic must read the policy's token
+    ids, so a default of another family would rarely fit."""
+    if "reward_value_model" in model_config.model_fields_set and model_config.reward_value_model:
+        return str(model_config.reward_value_model)
+    return None
+
+
+def is_sequence_classifier(location: Any) -> bool:
+    """Whether the checkpoint at ``location`` (a ModelLocation) is a ``*ForSequenceClassification``."""
+    from transformers import AutoConfig
+
+    kwargs = {"gguf_file": location.gguf_file} if location.gguf_file else {}
+    try:
+        config = AutoConfig.from_pretrained(location.path, **kwargs)
+    except OSError:  # unreachable Hub id: the loader raises the explained error
+        return False
+    return any(str(a).endswith("ForSequenceClassification") for a in (config.architectures or []))
+
+
+def classifier_head(model: Any) -> nn.Linear | None:
+    """The single-output classification head (``score`` / ``classifier``) of a sequence classifier (its
+    original weights when PEFT wraps it), or None."""
+    for name, module in model.named_modules():
+        parts = name.split(".")
+        if isinstance(module, nn.Linear) and ("score" in parts or "classifier" in parts) and module.out_features == 1:
+            return module
+    return None
+
+
+def check_same_vocabulary(policy_tokenizer: Any, other_tokenizer: Any, field: str, name: str) -> None:
+    """A critic reads the policy's token ids: its tokenizer must be the policy's."""
+    if policy_tokenizer.get_vocab() != other_tokenizer.get_vocab():
+        raise ValueError(f"{field}={name!r} has another vocabulary than the policy's tokenizer (sizes "
+                         f"{len(other_tokenizer)} vs {len(policy_tokenizer)}); the value model reads the policy's "
+                         "token ids, so it must be of the policy's family (same tokenizer)")
+
+
+def load_value_model(model_config: Any, device: torch.device, policy_tokenizer: Any = None) -> ValueModel:
+    """The critic: ``model.reward_value_model`` when set (a causal LM, or a sequence classifier such as
+    a reward model, whose single-output head then initialises the value head), else ``model`` itself;
+    loaded for training (LoRA when ``use_peft``) with a value head."""
+    from ..models import load_model_and_tokenizer, load_tokenizer, locate_model
+
+    source = value_model_source(model_config)
+    classifier = False
+    critic_config = model_config
+    if source is not None:
+        classifier = is_sequence_classifier(locate_model(source, field="model.reward_value_model"))
+        critic_config = model_config.model_copy(update={
+            "name_or_path": source, "gguf_file": None, "sft_path": None, "revision": None,
+            "tokenizer_name_or_path": None, "num_labels": 1 if classifier else None})
+    if "value_model_quantization" in model_config.model_fields_set:
+        critic_config = critic_config.model_copy(update={"quantization": model_config.value_model_quantization})
+    if source is not None and policy_tokenizer is not None:  # before loading any weights
+        check_same_vocabulary(policy_tokenizer, load_tokenizer(critic_config), "model.reward_value_model", source)
+    backbone, _ = load_model_and_tokenizer(critic_config, for_training=True)
     backbone.to(device)
-    logger.info("value model: %s with a value head", model_config.name_or_path)
-    return ValueModel(backbone, hidden_size_of(backbone))
+    value = ValueModel(backbone, hidden_size_of(backbone))
+    head = classifier_head(backbone) if classifier else None
+    if head is not None:
+        with torch.no_grad():
+            value.head.weight.copy_(head.weight.float())
+            if head.bias is not None:
+                value.head.bias.copy_(head.bias.float())
+    logger.info("value model: %s with a value head%s", critic_config.name_or_path,
+                " initialised from its classification head" if head is not None else " (zero)")
+    return value
+
+
+def reward_model_source(model_config: Any) -> tuple[str, str] | None:
+    """(field, name) of the reward model the config names: ``reward_path``, ``reward_model_name`` or a
+    pretrained ``reward_model_source``; None when it names none. Refuses what is not built."""
+    if model_config.reward_path:
+        return "model.reward_path", model_config.reward_path
+    if model_config.reward_model_name:
+        return "model.reward_model_name", model_config.reward_model_name
+    src = model_config.reward_model_source
+    if src is None:
+        return None
+    if src.source_type == "custom_trained" or src.fine_tune_with_rewards:
+        raise ValueError("model.reward_model_source: training a reward model inside a PPO run (custom_trained, "
+                         "fine_tune_with_rewards) is not built; train it first (algo: reward_model) and give its "
+                         "folder as model.reward_path")
+    if src.source_type == "pretrained_local":
+        return "model.reward_model_source.model_path", str(src.model_path)
+    return "model.reward_model_source.model_name", str(src.model_name)
+
+
+def load_reward_model(model_config: Any, field: str, name: str, device: torch.device) -> tuple[Any, Any]:
+    """A sequence-classification reward model (one logit) and its tokenizer, frozen, on ``model.reward_device``
+    (``auto``: the policy's device). The precision follows ``model.precision``."""
+    from ..models import load_model_and_tokenizer, locate_model
+
+    locate_model(name, field=field)
+    rm_config = model_config.model_copy(update={
+        "name_or_path": name, "gguf_file": None, "sft_path": None, "revision": None, "tokenizer_name_or_path": None,
+        "num_labels": 1, "use_peft": False, "quantization": model_config.reward_model_quantization,
+        "device_map": None, "max_memory": None})
+    model, tokenizer = load_model_and_tokenizer(rm_config, for_training=False)
+    target = device if model_config.reward_device in (None, "auto") else torch.device(model_config.reward_device)
+    if not rm_config.quantization.enabled:
+        model.to(target)
+    for param in model.parameters():
+        param.requires_grad_(False)
+    logger.info("reward model: %s (%s) on %s", name, field, target)
+    return model, tokenizer
 
 
 @torch.no_grad()

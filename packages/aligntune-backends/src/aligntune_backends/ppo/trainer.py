@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from .models import Reference, ValueModel, disable_dropout, is_peft_model, load_value_model
+from .models import (
+    Reference,
+    ValueModel,
+    disable_dropout,
+    is_peft_model,
+    load_reward_model,
+    load_separate_reference,
+    load_value_model,
+    reward_model_source,
+    value_model_source,
+)
 from .rollout import RolloutGenerator
 from .update import PPOUpdate
 
@@ -44,6 +54,20 @@ def kl_controller(math_module: Any, train: Any) -> Any:
     return math_module.FixedKLController(train.kl_coef)
 
 
+def config_reward_source(model_config: Any, reward_fn: Any) -> tuple[str, str] | None:
+    """(field, name) of the reward model ``model_config`` names (reward_path, reward_model_name,
+    reward_model_source; without a reward function, a set reward_value_model serves as the reward model
+    too, as the resolver announces); refuses a run with no reward at all before any model is loaded."""
+    source = reward_model_source(model_config)
+    if source is None and reward_fn is None:
+        critic = value_model_source(model_config)
+        if critic is None:
+            raise ValueError("PPO needs a reward: reward functions (rewards: ...), a reward model (model.reward_path, "
+                             "model.reward_model_name, model.reward_model_source) or model.reward_value_model")
+        source = ("model.reward_value_model", critic)
+    return source
+
+
 class PPOTrainer:
     """PPO on a causal LM policy.
 
@@ -54,12 +78,18 @@ class PPOTrainer:
             ``references``).
         reward_fn: ``reward_fn(completions, prompts=..., references=..., **columns) -> list[float]``.
         reward_model / reward_tokenizer: a sequence-classification model scoring ``prompt + completion``
-            (logit 0) and its tokenizer.
+            (logit 0) and its tokenizer (default: the one ``model.reward_path``, ``model.reward_model_name``
+            or ``model.reward_model_source`` names, loaded on ``model.reward_device``; without any reward
+            function, ``model.reward_value_model``).
         model / tokenizer: the policy and its tokenizer (default: loaded from ``config.model``, with LoRA
             when ``model.use_peft``).
         eval_dataset: prompts for :meth:`evaluate`.
         reward_weights: weights of (reward_fn, reward_model) when both are given.
-        value_model: a ready :class:`ValueModel` (default: a critic loaded from ``config.model``).
+        value_model: a ready :class:`ValueModel` (default: a critic loaded from ``model.reward_value_model``
+            when set, else from ``config.model``).
+
+    With a LoRA policy the reference is the policy with its adapters disabled, unless
+    ``model.force_use_ref_model`` loads a separate copy (with ``model.ref_model_init_kwargs``).
     """
 
     def __init__(self, config: UnifiedConfig, train_dataset: Any, reward_fn: Callable[..., Sequence[float]] | None = None,
@@ -71,6 +101,7 @@ class PPOTrainer:
                              f"{train_dataset.column_names}")
         if len(train_dataset) == 0:
             raise ValueError("the PPO train dataset is empty")
+        reward_source = None if reward_model is not None else config_reward_source(config.model, reward_fn)
         self.config = config
         self.train_config = t = config.train
         self.train_dataset = train_dataset
@@ -84,8 +115,14 @@ class PPOTrainer:
             model, tokenizer = load_model_and_tokenizer(config.model, for_training=True)
         self.policy, self.tokenizer = model, tokenizer
         self.device = next(model.parameters()).device
-        self.reference = Reference(model)
-        self.value_model = value_model if value_model is not None else load_value_model(config.model, self.device)
+        separate = None
+        if config.model.force_use_ref_model and is_peft_model(model):
+            separate = load_separate_reference(config.model, self.device)
+        self.reference = Reference(model, separate)
+        self.value_model = (value_model if value_model is not None
+                            else load_value_model(config.model, self.device, tokenizer))
+        if reward_model is None and reward_source is not None:
+            reward_model, reward_tokenizer = load_reward_model(config.model, *reward_source, self.device)
         self.math = ppo_math()
         self.kl_ctl = kl_controller(self.math, t)
         self.rollouts = RolloutGenerator(tokenizer, t, reward_fn, reward_model, reward_tokenizer, reward_weights)
