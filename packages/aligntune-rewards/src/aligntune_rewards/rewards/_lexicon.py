@@ -9,6 +9,16 @@ STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all"
 
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
+#: Characters that Python's case-insensitive matching equates with an ASCII letter but whose lower case
+#: is not that letter (Turkish dotted/dotless i, long s): folded first, so substring gates never miss.
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+
+
+def folded(text: str) -> str:
+    """Lower case in which every ASCII letter that ``re.IGNORECASE`` would match is that letter: a
+    lower-case literal that an IGNORECASE pattern matches in ``text`` is a substring of ``folded(text)``."""
+    return text.translate(_FOLD).lower()
+
 
 @lru_cache(maxsize=131072)
 def stem(word: str) -> str:
@@ -26,46 +36,92 @@ def tokens(text: str) -> list[str]:
 
 def content_stems(text: str) -> set[str]:
     """Stems of the non-stopword tokens."""
-    return {stem(t) for t in TOKEN_RE.findall(text.lower()) if t not in STOPWORDS and len(t) > 1}
+    return stems_of(TOKEN_RE.findall(text.lower()))
+
+
+def stems_of(toks: list[str]) -> set[str]:
+    """Stems of the non-stopword tokens among ``toks`` (tokens of :data:`TOKEN_RE`)."""
+    return {stem(t) for t in set(toks).difference(STOPWORDS) if len(t) > 1}
+
+
+@lru_cache(maxsize=16384)
+def prompt_stems(prompt: str) -> frozenset[str]:
+    """:func:`content_stems` of a prompt, memoised (every completion of a group shares its prompt)."""
+    return frozenset(content_stems(prompt))
 
 
 _PHRASE_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
+class Tokens:
+    """A text lower-cased and tokenised once, shared by every :class:`PhraseMatcher` that looks at it
+    (a reward that checks several lexicons tokenises the completion once)."""
+
+    __slots__ = ("toks", "_joined")
+
+    def __init__(self, text: str):
+        self.toks = _PHRASE_TOKEN.findall(text.lower())
+        self._joined: str | None = None
+
+    @property
+    def joined(self) -> str:
+        """The tokens joined by single spaces, with a space at each end."""
+        if self._joined is None:
+            self._joined = " " + " ".join(self.toks) + " "
+        return self._joined
+
+
 class PhraseMatcher:
     """Case-insensitive whole-word phrase matching, faster than one big regex alternation: the text is
     lower-cased and tokenised once; one-word phrases are set lookups, longer ones substring scans of
-    the space-joined tokens. ``findall`` returns the phrases found (with repeats), ``search`` whether
-    any is found, ``match`` whether the text starts with one."""
+    the space-joined tokens. ``count``/``findall`` give the phrases found (with repeats), ``search``
+    whether any is found, ``match`` whether the text starts with one. ``count`` and ``search`` also take
+    a :class:`Tokens` of the text, to share its tokenisation."""
 
     def __init__(self, phrases: list[str] | tuple[str, ...]):
         normed = {" ".join(_PHRASE_TOKEN.findall(p.lower())) for p in phrases}
         self.words = frozenset(p for p in normed if p and " " not in p)
         self.multi = tuple(sorted(p for p in normed if " " in p))
+        self._padded = tuple(" " + p + " " for p in self.multi)
+        # a multi-word phrase can only occur when its first word is a token of the text
+        self._firsts = frozenset(p.split(" ")[0] for p in self.multi)
 
     @staticmethod
-    def _tokens(text: str) -> list[str]:
-        return _PHRASE_TOKEN.findall(text.lower())
+    def _tokens(text: str | Tokens) -> Tokens:
+        return text if isinstance(text, Tokens) else Tokens(text)
 
-    def findall(self, text: str) -> list[str]:
-        toks = self._tokens(text)
-        found = [t for t in toks if t in self.words]
-        if self.multi:
-            joined = " " + " ".join(toks) + " "
-            for phrase in self.multi:
-                hits = joined.count(" " + phrase + " ")
+    def findall(self, text: str | Tokens) -> list[str]:
+        tk = self._tokens(text)
+        words = self.words
+        found = [t for t in tk.toks if t in words] if not words.isdisjoint(tk.toks) else []
+        if self.multi and not self._firsts.isdisjoint(tk.toks):
+            joined = tk.joined
+            for phrase, padded in zip(self.multi, self._padded):
+                hits = joined.count(padded)
                 found.extend([phrase] * hits)
         return found
 
-    def search(self, text: str) -> bool:
-        toks = self._tokens(text)
-        if not self.words.isdisjoint(toks):
+    def count(self, text: str | Tokens) -> int:
+        """Number of phrase occurrences (``len(findall(text))``)."""
+        tk = self._tokens(text)
+        words = self.words
+        n = sum(1 for t in tk.toks if t in words) if not words.isdisjoint(tk.toks) else 0
+        if self.multi and not self._firsts.isdisjoint(tk.toks):
+            joined = tk.joined
+            n += sum(joined.count(padded) for padded in self._padded)
+        return n
+
+    def search(self, text: str | Tokens) -> bool:
+        tk = self._tokens(text)
+        if not self.words.isdisjoint(tk.toks):
             return True
-        joined = " " + " ".join(toks) + " "
-        return any(" " + phrase + " " in joined for phrase in self.multi)
+        if not self.multi or self._firsts.isdisjoint(tk.toks):
+            return False
+        joined = tk.joined
+        return any(padded in joined for padded in self._padded)
 
     def match(self, text: str) -> bool:
-        toks = self._tokens(text[:80])
+        toks = _PHRASE_TOKEN.findall(text[:80].lower())
         if not toks:
             return False
         if toks[0] in self.words:

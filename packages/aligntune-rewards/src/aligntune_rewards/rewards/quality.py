@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from ..base import Reward, clamp
-from ._lexicon import CONNECTIVES, POLITE, REFUSAL, RUDE, content_stems, tokens
+from ._lexicon import CONNECTIVES, POLITE, REFUSAL, RUDE, Tokens, folded, prompt_stems, stems_of, tokens
 from .text import sentences
 
 _LIST_LINE = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+\S", re.MULTILINE)
@@ -17,6 +17,10 @@ _REPEAT_CHARS = re.compile(r"(.)\1{4,}")
 _SIGNALS = [re.compile(p, re.IGNORECASE | re.MULTILINE) for p in (
     r"\bfor example\b|\be\.g\.|\bsuch as\b", r"\bstep\b|^\s*\d+[.)]", r"^\s*[-*]\s", r"```|\bdef \b",
     r"\bbecause\b|\bso that\b|\bthis means\b")]
+#: For each signal, literal pieces (lower case) one of which every match contains; None: a digit.
+_SIGNAL_KEYS = (("for example", "e.g.", "such as"), ("step", None), ("-", "*"), ("```", "def "),
+                ("because", "so that", "this means"))
+_DIGIT = re.compile(r"\d")
 _NO_LETTER_TOKEN = re.compile(r"(?<!\S)(?:(?!\s)[\W\d_])+(?!\S)")
 _DOUBLE_WORD = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
 
@@ -46,14 +50,15 @@ class CoherenceReward(Reward):
             return 0.0
         if len(sents) == 1:
             return 0.6
-        stems = [content_stems(s) for s in sents]
+        tokenized = [Tokens(s) for s in sents]
+        stems = [stems_of(t.toks) for t in tokenized]
         links = []
         for i in range(1, len(sents)):
             link = min(1.0, 2.0 * _overlap(stems[i - 1], stems[i]))
             if CONNECTIVES.match(sents[i].lstrip()):
                 link = max(link, 0.5)
             links.append(link)
-        with_connective = sum(1 for s in sents if CONNECTIVES.search(s)) / len(sents)
+        with_connective = sum(1 for t in tokenized if CONNECTIVES.search(t)) / len(sents)
         distinct = len({s.lower() for s in sents}) / len(sents)
         return clamp(0.5 * sum(links) / len(links) + 0.3 * min(1.0, 2 * with_connective) + 0.2 * distinct)
 
@@ -145,12 +150,19 @@ class RelevanceReward(Reward):
     def score(self, text, *, prompt=None, reference=None, row=None):
         if not prompt:
             return 0.5
-        wanted = content_stems(prompt)
-        if not wanted:
+        if not prompt_stems(prompt):
             return 0.5
         if not text.strip():
             return 0.0
-        return clamp(1.5 * len(wanted & content_stems(text)) / len(wanted))
+        return self.coverage(prompt, Tokens(text).toks)
+
+    @staticmethod
+    def coverage(prompt: str, toks: list[str]) -> float:
+        """The heuristic score of a non-empty completion with tokens ``toks`` (of :class:`Tokens`)."""
+        wanted = prompt_stems(prompt)
+        if not wanted:
+            return 0.5
+        return clamp(1.5 * len(wanted.intersection(stems_of(toks))) / len(wanted))
 
 
 class HelpfulnessReward(Reward):
@@ -168,19 +180,24 @@ class HelpfulnessReward(Reward):
     def __init__(self, *, target_words: int = 50, **common: Any):
         super().__init__(**common)
         self.target_words = target_words
-        self._relevance = RelevanceReward()
 
     def score(self, text, *, prompt=None, reference=None, row=None):
         if not text.strip():
             return 0.0
         substance = min(1.0, len(text.split()) / self.target_words)
-        relevance = self._relevance.score(text, prompt=prompt)
-        signals = sum(1 for pattern in _SIGNALS if pattern.search(text))
+        tokens = Tokens(text)
+        relevance = RelevanceReward.coverage(prompt, tokens.toks) if prompt else 0.5
+        low = folded(text)
+        signals = 0
+        for pattern, keys in zip(_SIGNALS, _SIGNAL_KEYS):  # a pattern runs only when it could match
+            if any((key in low) if key is not None else _DIGIT.search(text) is not None for key in keys) \
+                    and pattern.search(text):
+                signals += 1
         value = 0.15 + 0.35 * substance + 0.25 * relevance + 0.15 * min(1.0, signals / 2)
-        value += 0.1 * min(1.0, len(POLITE.findall(text)) / 2)
-        if REFUSAL.search(text):
+        value += 0.1 * min(1.0, POLITE.count(tokens) / 2)
+        if REFUSAL.search(tokens):
             value -= 0.5
-        value -= 0.2 * len(RUDE.findall(text))
+        value -= 0.2 * RUDE.count(tokens)
         return clamp(value)
 
 

@@ -128,7 +128,10 @@ class FactualCorrectnessReward(Reward):
 
 class BleuReward(Reward):
     """Sentence BLEU with sacrebleu (exponential smoothing), divided by 100. Range [0, 1].
-    Params: tokenize="13a", lowercase=False."""
+
+    The value of ``sacrebleu.sentence_bleu``: sacrebleu's tokeniser, closest reference length, smoothing
+    and effective order; the reference n-grams are counted once per distinct reference (see
+    :mod:`._overlap`). Params: tokenize="13a", lowercase=False."""
 
     name = "bleu"
     description = "sacrebleu sentence BLEU / 100 against the reference(s)."
@@ -136,70 +139,32 @@ class BleuReward(Reward):
     def __init__(self, *, tokenize: str = "13a", lowercase: bool = False, **common: Any):
         super().__init__(**common)
         self.tokenize, self.lowercase = tokenize, lowercase
-
         self._bleu: Any = None
 
     def score(self, text, *, prompt=None, reference=None, row=None):
         refs = _refs(reference)
         if not refs:
             return _missing(self.name)
-        if self._bleu is None:  # one scorer reused: what sacrebleu.sentence_bleu builds on every call
-            from sacrebleu.metrics import BLEU
+        if self._bleu is None:
+            from ._overlap import FastSentenceBleu
 
-            self._bleu = BLEU(tokenize=self.tokenize, lowercase=self.lowercase, effective_order=True)
-        return self._bleu.sentence_score(text, refs).score / 100.0
-
-
-class _RougeTokenizer:
-    """rouge-score's own tokenisation, with the Porter stems cached (stemming dominates its cost)."""
-
-    def __init__(self, use_stemmer: bool):
-        self._stem = None
-        if use_stemmer:
-            from nltk.stem import porter  # the stemmer rouge-score uses
-
-            self._stem = lru_cache(maxsize=131072)(porter.PorterStemmer().stem)
-
-    def stem(self, word: str) -> str:
-        return self._stem(word)  # type: ignore[misc]
-
-    def tokenize(self, text: str) -> list[str]:
-        from rouge_score import tokenize
-
-        return tokenize.tokenize(text, self if self._stem is not None else None)
-
-
-def lcs_length(a: list[str], b: list[str]) -> int:
-    """Length of the longest common subsequence, bit-parallel (Hyyro 2004): O(len(b)) big-int steps."""
-    if not a or not b:
-        return 0
-    masks: dict[str, int] = {}
-    for i, token in enumerate(a):
-        masks[token] = masks.get(token, 0) | (1 << i)
-    full = (1 << len(a)) - 1
-    v = full
-    for token in b:
-        u = v & masks.get(token, 0)
-        v = ((v + u) | (v - u)) & full
-    return len(a) - v.bit_count()
+            self._bleu = FastSentenceBleu(tokenize=self.tokenize, lowercase=self.lowercase)
+        return self._bleu.score(text, tuple(refs)) / 100.0
 
 
 @lru_cache(maxsize=8)
 def _rouge_scorer(rouge_type: str, use_stemmer: bool):
     from rouge_score import rouge_scorer
 
-    return rouge_scorer.RougeScorer([rouge_type], tokenizer=_RougeTokenizer(use_stemmer))
-
-
-@lru_cache(maxsize=2)
-def _rouge_tokenizer(use_stemmer: bool) -> _RougeTokenizer:
-    return _RougeTokenizer(use_stemmer)
+    return rouge_scorer.RougeScorer([rouge_type], use_stemmer=use_stemmer)
 
 
 class RougeReward(Reward):
-    """ROUGE F-measure with Google's rouge-score (its tokeniser and Porter stemmer, stems cached; for
-    rougeL the LCS is computed bit-parallel, same value). Range [0, 1]; the best reference counts.
-    Params: rouge_type="rougeL" (rouge1, rouge2, rougeL, rougeLsum), use_stemmer=True."""
+    """ROUGE F-measure with the definitions of Google's rouge-score. Range [0, 1]; the best reference
+    counts. rouge1/2/3 and rougeL use rouge-score's tokenisation and Porter stemmer re-implemented with
+    cached stems, reference tokens memoised and a bit-parallel LCS (same values, checked against
+    rouge-score in the tests); rougeLsum calls rouge-score itself.
+    Params: rouge_type="rougeL" (rouge1, rouge2, rouge3, rougeL, rougeLsum), use_stemmer=True."""
 
     name = "rouge"
     description = "rouge-score F-measure (rougeL by default) against the reference(s)."
@@ -211,22 +176,20 @@ class RougeReward(Reward):
         self.rouge_type, self.use_stemmer = rouge_type, use_stemmer
 
     def score(self, text, *, prompt=None, reference=None, row=None):
+        from ._overlap import rouge_l_f, rouge_n_f, rouge_reference_tokens, rouge_tokens
+
         refs = _refs(reference)
         if not refs:
             return _missing(self.name)
-        if self.rouge_type == "rougeL":  # the same F-measure as rouge-score, with a bit-parallel LCS
-            tok = _rouge_tokenizer(self.use_stemmer)
-            hyp = tok.tokenize(text)
-            best = 0.0
-            for ref in refs:
-                target = tok.tokenize(ref)
-                lcs = lcs_length(target, hyp)
-                if lcs:
-                    precision, recall = lcs / len(hyp), lcs / len(target)
-                    best = max(best, 2 * precision * recall / (precision + recall))
-            return best
-        scorer = _rouge_scorer(self.rouge_type, self.use_stemmer)
-        return max(scorer.score(ref, text)[self.rouge_type].fmeasure for ref in refs)
+        if self.rouge_type == "rougeLsum":
+            scorer = _rouge_scorer(self.rouge_type, self.use_stemmer)
+            return max(scorer.score(ref, text)[self.rouge_type].fmeasure for ref in refs)
+        hyp = rouge_tokens(text, self.use_stemmer)
+        targets = [rouge_reference_tokens(ref, self.use_stemmer) for ref in refs]
+        if self.rouge_type == "rougeL":
+            return max(rouge_l_f(target, hyp) for target in targets)
+        n = int(self.rouge_type[-1])
+        return max(rouge_n_f(target, hyp, n) for target in targets)
 
 
 class _NoWordNet:
@@ -240,7 +203,9 @@ class MeteorReward(Reward):
     """METEOR with nltk, exact + Porter-stem matching. Range [0, 1].
 
     WordNet synonym matching needs NLTK data that PyPI does not ship; when WordNet is not installed the
-    synonym stage is skipped (a one-time warning says so). Tokens: lower-cased words and punctuation by
+    synonym stage is skipped (a one-time warning says so) and nltk's exact and stem alignment runs
+    re-implemented with the reference side memoised (same values as nltk, checked in the tests); with
+    WordNet installed nltk's ``meteor_score`` itself runs. Tokens: lower-cased words and punctuation by
     regex (no punkt). Params: alpha=0.9, beta=3.0, gamma=0.5.
     """
 
@@ -271,17 +236,18 @@ class MeteorReward(Reward):
         return self._wordnet
 
     def score(self, text, *, prompt=None, reference=None, row=None):
-        from nltk.translate.meteor_score import meteor_score
+        from ._overlap import meteor_single, meteor_tokens, meteor_with_wordnet
 
         refs = _refs(reference)
         if not refs:
             return _missing(self.name)
-        hyp = re.findall(r"\w+|[^\w\s]", text.lower())
+        hyp = meteor_tokens(text)
         if not hyp:
             return 0.0
-        ref_tokens = [re.findall(r"\w+|[^\w\s]", r.lower()) for r in refs]
-        return float(meteor_score(ref_tokens, hyp, wordnet=self._get_wordnet(), alpha=self.alpha, beta=self.beta,
-                                  gamma=self.gamma))
+        wordnet = self._get_wordnet()
+        if not isinstance(wordnet, _NoWordNet):  # synonyms: nltk's own alignment
+            return meteor_with_wordnet(hyp, refs, wordnet, self.alpha, self.beta, self.gamma)
+        return max(meteor_single(hyp, ref, self.alpha, self.beta, self.gamma) for ref in refs)
 
 
 REWARDS = [AccuracyReward, FactualCorrectnessReward, BleuReward, RougeReward, MeteorReward]

@@ -7,14 +7,15 @@ from functools import lru_cache
 from typing import Any
 
 from ..base import Reward, clamp
-from ._lexicon import CONTRACTION, EMOTICON, FORMAL, HEDGES, INFORMAL, POLITE, RUDE
+from ._lexicon import CONTRACTION, EMOTICON, FORMAL, HEDGES, INFORMAL, POLITE, RUDE, Tokens
 
 
 @lru_cache(maxsize=1)
 def vader():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    """VADER with vaderSentiment's scores, computed by :class:`._vader.FastVader` (same values)."""
+    from ._vader import fast_vader
 
-    return SentimentIntensityAnalyzer()
+    return fast_vader()
 
 
 def _label_prob(probs: dict[str, float], keys: tuple[str, ...]) -> float:
@@ -58,9 +59,8 @@ class SentimentReward(_ClassifierSwitch):
 
     def batch(self, texts, prompts, references, columns):
         if self.model_name is None:
-            analyzer = vader()
-            return [self._from_compound(analyzer.polarity_scores(t)["compound"]) if t.strip() else 0.0
-                    for t in texts]
+            compound = vader().compound
+            return [self._from_compound(compound(t)) if t.strip() else 0.0 for t in texts]
         return super().batch(texts, prompts, references, columns)
 
     def _from_compound(self, c: float) -> float:
@@ -91,9 +91,10 @@ class ToneReward(_ClassifierSwitch):
     def score(self, text, *, prompt=None, reference=None, row=None):
         if not text.strip():
             return 0.0
-        value = 0.5 + 0.25 * vader().polarity_scores(text)["compound"]
-        value += min(0.3, 0.1 * len(POLITE.findall(text)))
-        value -= 0.2 * len(RUDE.findall(text))
+        value = 0.5 + 0.25 * vader().compound(text)
+        tokens = Tokens(text)
+        value += min(0.3, 0.1 * POLITE.count(tokens))
+        value -= 0.2 * RUDE.count(tokens)
         shouted = sum(1 for w in text.split() if len(w) >= 4 and w.isalpha() and w.isupper())
         value -= 0.1 * shouted + (0.1 if text.count("!") >= 3 else 0.0)
         return clamp(value)
@@ -123,9 +124,10 @@ class FormalityReward(_ClassifierSwitch):
         self.target = target
 
     def formality(self, text: str) -> float:
-        value = 0.5 + min(0.4, 0.08 * len(FORMAL.findall(text)))
-        value -= 0.1 * len(INFORMAL.findall(text)) + 0.05 * len(CONTRACTION.findall(text))
-        value -= 0.1 * len(EMOTICON.findall(text)) + 0.05 * len(HEDGES.findall(text))
+        tokens = Tokens(text)
+        value = 0.5 + min(0.4, 0.08 * FORMAL.count(tokens))
+        value -= 0.1 * INFORMAL.count(tokens) + 0.05 * len(CONTRACTION.findall(text))
+        value -= 0.1 * len(EMOTICON.findall(text)) + 0.05 * HEDGES.count(tokens)
         value -= 0.1 if text.count("!") >= 2 else 0.0
         starts = [s.strip()[0] for s in text.replace("!", ".").replace("?", ".").split(".") if s.strip()]
         if starts and all(c.isupper() or not c.isalpha() for c in starts):
