@@ -156,9 +156,11 @@ class TRLBackend:
         if algo is AlgorithmType.PPO:  # TRL 1.x has no PPO trainer: AlignTune's loop, same models and data
             from ..ppo import PPOTrainer, combine_rewards
 
-            return PPOTrainer(config, train_dataset, reward_fn=combine_rewards(list(reward_functions),
-                                                                              [1.0] * len(reward_functions)),
-                              model=model, tokenizer=tokenizer, eval_dataset=eval_dataset)
+            # the reward model of model.reward_path / reward_model_name / reward_model_source (or, with no other
+            # reward, model.reward_value_model) is loaded by PPOTrainer itself and added to these functions
+            reward_fn = combine_rewards(list(reward_functions), [1.0] * len(reward_functions)) if reward_functions else None
+            return PPOTrainer(config, train_dataset, reward_fn=reward_fn, model=model, tokenizer=tokenizer,
+                              eval_dataset=eval_dataset)
         args = build_args(config)
         if model is None or tokenizer is None:
             from ..models import load_model_and_tokenizer
