@@ -94,3 +94,18 @@ def test_report_panels_and_repeated_steps(tmp_path):
                {"step": 3, "train_runtime": 1.0, "train_loss": 1.6}, {"step": 3, "flag": True, "note": "x"}]
     metrics = collect(records, tmp_path / "metrics.jsonl")
     assert metrics.series == {"loss": [(1.0, 2.0), (2.0, 1.4)]}
+
+
+def test_report_shows_the_before_after_evaluation(tmp_path):
+    (tmp_path / "metrics.jsonl").write_text("".join(
+        json.dumps({"step": s, "reward": 0.1 * s, "kl": 0.01 * s, "completions/mean_length": 20 + s}) + "\n"
+        for s in range(1, 6)) + '{"step": 6, "rew')  # a running run: the last line is still being written
+    for phase, score in (("before", 0.0), ("after", 0.25)):
+        (tmp_path / f"eval_{phase}").mkdir()
+        (tmp_path / f"eval_{phase}" / "report.json").write_text(json.dumps({"metrics": {"instruction_accuracy": score}}))
+    result = runner.invoke(app, ["report", str(tmp_path)], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "report").glob("*.png")) == ["kl.png", "lengths.png", "reward.png"]
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "<td>instruction_accuracy</td><td>0</td><td>0.25</td><td>+0.25</td>" in page
+    assert "not saved yet" in page and "metrics up to step 5" in result.output

@@ -172,6 +172,30 @@ def _run_summary(run_dir: Path) -> list[tuple[str, str]]:
     return rows
 
 
+def evaluation_rows(run_dir: Path) -> list[tuple[str, float | None, float | None]]:
+    """(metric, before, after) of the run's before/after evaluation (``eval_before``/``eval_after``
+    ``report.json``, written with ``evaluation.before_after``); empty when there is none."""
+    scores = []
+    for phase in ("before", "after"):
+        path = Path(run_dir) / f"eval_{phase}" / "report.json"
+        metrics = json.loads(path.read_text(encoding="utf-8")).get("metrics", {}) if path.is_file() else {}
+        scores.append({k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    before, after = scores
+    return [(key, before.get(key), after.get(key)) for key in sorted(before.keys() | after.keys())]
+
+
+def _evaluation_html(run_dir: Path) -> str:
+    rows = evaluation_rows(run_dir)
+    if not rows:
+        return ""
+    cell = lambda v: "-" if v is None else f"{v:.4g}"  # noqa: E731
+    body = "".join(
+        f"<tr><td>{html.escape(key)}</td><td>{cell(b)}</td><td>{cell(a)}</td>"
+        f"<td>{f'{a - b:+.4g}' if a is not None and b is not None else ''}</td></tr>" for key, b, a in rows)
+    return ("<h2>Evaluation before and after training</h2>"
+            f"<table><tr><th>metric</th><th>before</th><th>after</th><th>change</th></tr>{body}</table>")
+
+
 def _html(run_dir: Path, metrics: RunMetrics, images: list[tuple[str, Path]]) -> str:
     esc = html.escape
     summary = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _run_summary(run_dir))
@@ -190,6 +214,7 @@ def _html(run_dir: Path, metrics: RunMetrics, images: list[tuple[str, Path]]) ->
 th,td{{border:1px solid #ccc;padding:.25em .6em;text-align:left}}img{{max-width:100%}}figure{{margin:1.5em 0}}</style>
 </head><body><h1>Run report: {esc(Path(run_dir).name)}</h1>
 <table>{summary}</table>
+{_evaluation_html(run_dir)}
 {figures}
 <h2>Latest values</h2>
 <table><tr><th>metric</th><th>value</th><th>step</th><th>points</th></tr>{last}</table>
