@@ -109,3 +109,17 @@ def test_report_shows_the_before_after_evaluation(tmp_path):
     page = (tmp_path / "report" / "report.html").read_text()
     assert "<td>instruction_accuracy</td><td>0</td><td>0.25</td><td>+0.25</td>" in page
     assert "not saved yet" in page and "metrics up to step 5" in result.output
+
+
+def test_multi_process_resume_gives_every_process_the_same_config(finished_run):
+    from aligntune.cli.resume import launch_args, resume_config
+    from aligntune.cli.train_unified import build_parser, resolve
+
+    checkpoint = finished_run / "checkpoint-4"
+    sets = ["distributed.backend=ddp", "distributed.num_processes=2"]
+    expected, _ = resume_config(finished_run, max_steps=9, sets=sets, checkpoint=checkpoint)
+    argv = launch_args(finished_run, checkpoint, max_steps=9, sets=sets)
+    launched = resolve(build_parser().parse_args(argv))
+    assert launched.model_dump() == expected.model_dump()
+    assert launched.train.resume_from_checkpoint == str(checkpoint) and launched.train.max_steps == 9
+    assert launched.logging.output_dir == str(finished_run) and launched.distributed.num_processes == 2

@@ -169,7 +169,7 @@ def resume(
 
     from aligntune_config import ConfigLoader, ConfigValidationError, SpecStringError
 
-    from .resume import checkpoint_step, resume_config
+    from .resume import checkpoint_step, launch_args, resume_config
 
     console = Console()
     try:
@@ -185,16 +185,13 @@ def resume(
                       highlight=False, soft_wrap=True)
         raise typer.Exit(code=1)
     console.print(f"resuming {resolved.algo.value} from {found} (step {step})", highlight=False, soft_wrap=True)
-    from .train_unified import argv_from, launched_process
+    from .train_unified import launched_process
 
     if (resolved.distributed.world_size > 1 or resolved.distributed.nodes > 1) and not launched_process():
-        from aligntune_config.loader import RESOLVED_FILENAME
+        from ..launch import launch  # every process resumes: the same config, through train_unified
 
-        from ..launch import launch
-
-        raise typer.Exit(code=launch(argv_from(
-            run_dir / RESOLVED_FILENAME, max_steps=max_steps, output_dir=str(run_dir),
-            sets=[f"train.resume_from_checkpoint={found}", *(sets or [])]), resolved.distributed))
+        raise typer.Exit(code=launch(launch_args(run_dir, found, max_steps=max_steps, sets=sets),
+                                     resolved.distributed))
     _train_and_show(console, resolved)
 
 
@@ -287,6 +284,11 @@ def version() -> None:
             typer.echo(f"{name} {dist_version(name)}")
         except PackageNotFoundError:
             typer.echo(f"{name} (not installed)")
+
+
+from .eval_cmd import eval_command  # light module: torch and the evaluator load inside the command
+
+app.command("eval")(eval_command)
 
 
 if __name__ == "__main__":

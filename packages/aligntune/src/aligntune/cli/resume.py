@@ -68,6 +68,16 @@ def resume_config(run_dir: Path, *, max_steps: int | None = None, sets: list[str
     return ConfigLoader.load(saved, overrides), Path(checkpoint)
 
 
+def launch_args(run_dir: Path, checkpoint: Path, *, max_steps: int | None = None,
+                sets: list[str] | None = None) -> list[str]:
+    """The ``train_unified`` command line that resumes ``run_dir`` from ``checkpoint`` in every process of a
+    multi-process run: it resolves to the same config as :func:`resume_config`."""
+    from .train_unified import argv_from
+
+    return argv_from(Path(run_dir) / RESOLVED_FILENAME, max_steps=max_steps, output_dir=str(run_dir),
+                     sets=[f"train.resume_from_checkpoint={checkpoint}", *(sets or [])])
+
+
 def checkpoint_step(checkpoint: Path) -> int:
     """The global step a checkpoint was saved at (from its trainer state)."""
     import json
