@@ -45,7 +45,7 @@ def test_dpo_metrics_by_hand():
     rejected = [0.5 * -1, 0.5 * 1, 0.5 * 1]
     margins = [c - r for c, r in zip(chosen, rejected)]  # [1.0, -0.5, 0.0]
     assert got["preference_accuracy"] == pytest.approx(1 / 3)
-    assert got["win_rate"] == pytest.approx(0.5)
+    assert "win_rate" not in got  # the win rate needs generations and a judge: aligntune_eval.win_rate
     assert got["reward_margin"] == pytest.approx(sum(margins) / 3)
     assert got["chosen_reward"] == pytest.approx(sum(chosen) / 3)
     assert got["rejected_reward"] == pytest.approx(sum(rejected) / 3)

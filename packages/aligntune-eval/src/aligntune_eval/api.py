@@ -15,13 +15,14 @@ from .math_accuracy import MathAccuracy
 from .meteor import METEOR
 from .model_metrics import BERTScore, Perplexity, SemanticSimilarity
 from .preference import CustomMetric, DPOMetrics, RewardModelScore
+from .win_rate import WinRate
 
 logger = logging.getLogger("aligntune.eval")
 
 BUILTIN_METRICS: dict[str, type] = {
     cls.name: cls
     for cls in (BLEU, ChrF, ROUGE, ExactMatch, TokenF1, MathAccuracy, PassAtK, METEOR, Perplexity, BERTScore,
-                SemanticSimilarity, CodeBLEU, DPOMetrics, RewardModelScore, CustomMetric)
+                SemanticSimilarity, CodeBLEU, DPOMetrics, WinRate, RewardModelScore, CustomMetric)
 }
 
 

@@ -60,13 +60,15 @@ class UnifiedEvaluator:
     ``model``: a transformers model object (with ``tokenizer=``), a local folder, or a name that
     ``model_loader(name)`` turns into a model or ``(model, tokenizer)``. ``metrics``: metric names,
     metric objects, callables ``fn(predictions, references)``, or an :class:`EvaluationConfig` (its
-    ``compute_*`` switches, ``metrics``, ``custom_metrics``, generation settings and
-    ``max_samples_for_quality_metrics`` are honoured). ``temperature`` 0 means greedy decoding.
+    ``compute_*`` switches, ``metrics``, ``custom_metrics``, ``bertscore_model``,
+    ``semantic_similarity_model``, ``max_new_tokens``, ``eval_temperature``, ``eval_batch_size`` and
+    ``max_samples_for_quality_metrics`` are honoured; explicit arguments win). ``temperature`` 0 means
+    greedy decoding.
     """
 
     def __init__(self, model: Any = None, dataset: Any = None, metrics: Any = None, *, tokenizer: Any = None,
                  config: EvaluationConfig | Mapping[str, Any] | None = None, max_new_tokens: int | None = None,
-                 temperature: float | None = None, batch_size: int = 8, max_samples: int | None = None,
+                 temperature: float | None = None, batch_size: int | None = None, max_samples: int | None = None,
                  output_dir: str | Path | None = None, model_loader: Callable[[str], Any] | None = None,
                  device: str | None = None, metric_params: Mapping[str, Mapping[str, Any]] | None = None,
                  prompt_column: str | None = None, reference_column: str | None = None,
@@ -82,6 +84,7 @@ class UnifiedEvaluator:
         cfg = config or EvaluationConfig()
         self.max_new_tokens = max_new_tokens if max_new_tokens is not None else cfg.max_new_tokens
         self.temperature = temperature if temperature is not None else cfg.eval_temperature
+        batch_size = batch_size if batch_size is not None else cfg.eval_batch_size
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size, self.max_samples, self.output_dir = batch_size, max_samples, output_dir

@@ -40,8 +40,9 @@ class DPOMetrics(BaseMetric):
         self.beta = beta
 
     def compute(self, predictions=(), references=None, **columns) -> dict[str, float]:
-        """``preference_accuracy`` (share with margin > 0), ``reward_margin``, ``chosen_reward``,
-        ``rejected_reward`` (means) and ``win_rate`` (ties count half)."""
+        """``preference_accuracy`` (share of pairs with margin > 0), ``reward_margin``, ``chosen_reward`` and
+        ``rejected_reward`` (means). The win rate against the reference model needs generations and a
+        judge: see :class:`aligntune_eval.win_rate.WinRate`."""
         beta = float(columns.pop("beta", self.beta))
         c, r = _floats(columns, "chosen_logps"), _floats(columns, "rejected_logps")
         rc, rr = _floats(columns, "ref_chosen_logps"), _floats(columns, "ref_rejected_logps")
@@ -53,7 +54,6 @@ class DPOMetrics(BaseMetric):
         margins = [a - b for a, b in zip(chosen, rejected)]
         return {
             "preference_accuracy": mean([float(m > 0) for m in margins]),
-            "win_rate": mean([1.0 if m > 0 else 0.5 if m == 0 else 0.0 for m in margins]),
             "reward_margin": mean(margins),
             "chosen_reward": mean(chosen),
             "rejected_reward": mean(rejected),
@@ -82,12 +82,59 @@ def resolve_callable(fn: Any) -> Callable:
     raise TypeError(f"expected a callable or an import path 'module:function', got {fn!r}")
 
 
+def resolve_reward(reward: Any, **reward_params: Any) -> Callable:
+    """A reward callable ``fn(completions, **kw) -> list[float]`` from a callable, an import path
+    ``module:function``, a registered reward name (``length``) or a reward spec string
+    (``length:weight=1:max_length=50``, the weight multiplies the scores). Registered reward classes are
+    built with ``reward_params`` (plus the spec's parameters); the reward registry is looked up, not imported."""
+    if reward is None:
+        raise ValueError("no reward given: pass a callable, an import path 'module:function', a registered "
+                         "reward name or a reward spec string")
+    if isinstance(reward, str) and reward.count(":") == 1 and "=" not in reward and not reward.split(":")[1][:1].isdigit():
+        return resolve_callable(reward)  # module:function
+    if isinstance(reward, str):
+        from aligntune_config import registry
+        from aligntune_config.spec_strings import parse_reward_spec
+
+        spec = parse_reward_spec(reward)
+        name = spec["type"]
+        if name not in registry.REWARDS:
+            if ":" not in reward and "." in reward:
+                return resolve_callable(reward)
+            known = ", ".join(sorted(registry.REWARDS.describe()))
+            raise ValueError(f"reward {name!r} is not in the reward registry (known: {known})")
+        obj = registry.REWARDS.get(name)
+        params = {**dict(spec.get("params") or {}), **reward_params}
+        fn = obj(**params) if inspect.isclass(obj) else obj
+        weight = float(spec.get("weight", 1.0))
+        if weight == 1.0:
+            return fn
+
+        def weighted(completions, **kw):
+            return [weight * float(s) for s in call_reward(fn, completions, **kw)]
+
+        weighted.__name__ = getattr(fn, "name", name)
+        return weighted
+    return resolve_callable(reward)
+
+
+def call_reward(fn: Callable, completions, references=None, **columns) -> list[float]:
+    """``fn(completions, ...)`` passing ``references`` and the columns it accepts; one float per completion."""
+    kwargs = {k: v for k, v in columns.items() if _accepts(fn, k)}
+    if references is not None and _accepts(fn, "references"):
+        kwargs["references"] = references
+    scores = [float(s) for s in fn(list(completions), **kwargs)]
+    if len(scores) != len(completions):
+        raise ValueError(f"the reward returned {len(scores)} scores for {len(completions)} completions")
+    return scores
+
+
 class RewardModelScore(BaseMetric):
     """Mean and standard deviation of a reward callable over the predictions.
 
     ``reward`` is a callable ``fn(completions, **kw) -> list[float]`` (an AlignTune reward function, a
-    wrapped reward model), an import path, or the name of a reward in the reward registry.
-    ``prompts``/``references`` and other columns are passed when the callable accepts them.
+    wrapped reward model), an import path, the name of a reward in the reward registry, or a reward spec
+    string. ``prompts``/``references`` and other columns are passed when the callable accepts them.
     """
 
     name = "reward_score"
@@ -97,24 +144,12 @@ class RewardModelScore(BaseMetric):
     def __init__(self, reward: Any = None, prefix: str = "reward", **reward_params: Any):
         if reward is None:
             raise ValueError("reward_score needs reward= (a callable, an import path or a registered reward name)")
-        if isinstance(reward, str) and ":" not in reward:
-            from aligntune_config import registry
-
-            if reward in registry.REWARDS:
-                reward = registry.REWARDS.get(reward)
-                if inspect.isclass(reward):
-                    reward = reward(**reward_params)
-        self.reward = resolve_callable(reward)
+        self.reward = resolve_reward(reward, **reward_params)
         self.prefix = prefix
 
     def compute(self, predictions, references=None, **columns) -> dict[str, float]:
         """``{"reward_mean", "reward_std"}`` (population std)."""
-        kwargs = {k: v for k, v in columns.items() if _accepts(self.reward, k)}
-        if references is not None and _accepts(self.reward, "references"):
-            kwargs["references"] = references
-        scores = [float(s) for s in self.reward(list(predictions), **kwargs)]
-        if len(scores) != len(predictions):
-            raise ValueError(f"reward_score: the reward returned {len(scores)} scores for {len(predictions)} predictions")
+        scores = call_reward(self.reward, predictions, references, **columns)
         mu = mean(scores)
         std = math.sqrt(mean([(s - mu) ** 2 for s in scores])) if scores else 0.0
         return {f"{self.prefix}_mean": mu, f"{self.prefix}_std": std}

@@ -19,7 +19,8 @@ def _fmt(value: Any) -> str:
 def to_markdown(report: dict[str, Any]) -> str:
     """A Markdown summary: settings, then a ``| Metric | Value |`` table, then any errors."""
     lines = ["# Evaluation report", ""]
-    for key in ("model", "num_samples", "num_generated"):
+    for key in ("model", "evaluation", "num_samples", "num_generated", "num_pairs", "num_zero_shot_prompts",
+                "num_few_shot_prompts", "beta"):
         if key in report:
             lines.append(f"- **{key}**: {report[key]}")
     gen = report.get("generation") or {}
@@ -28,6 +29,10 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += ["", "| Metric | Value |", "|---|---|"]
     for name, value in sorted(report.get("metrics", {}).items()):
         lines.append(f"| {name} | {_fmt(value)} |")
+    skipped = report.get("skipped") or {}
+    if skipped:
+        lines += ["", "## Skipped", ""]
+        lines += [f"- `{name}`: {reason}" for name, reason in sorted(skipped.items())]
     errors = report.get("errors") or {}
     if errors:
         lines += ["", "## Errors", ""]

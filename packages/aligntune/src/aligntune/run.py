@@ -102,6 +102,10 @@ def build_reward(config: UnifiedConfig) -> tuple[list[Any], list[str]]:
 def build_trainer(config: UnifiedConfig, **backend_kwargs: Any) -> Any:
     """Validate, load data and rewards, then let the backend build the trainer."""
     config = ConfigLoader.validate_config(config)
+    if config.algo is AlgorithmType.META_ES:  # an outer loop over NM-GRPO runs (aligntune.meta_es_run)
+        from .meta_es_run import MetaESTrainer
+
+        return MetaESTrainer(config, **backend_kwargs)
     backend = select_backend(config)
     if hasattr(backend, "check"):
         backend.check(config)
@@ -157,12 +161,62 @@ def evaluate_model(config: UnifiedConfig, trainer: Any, phase: str) -> dict[str,
         model.train(was_training)
 
 
+def check_dpo_eval(config: UnifiedConfig) -> None:
+    """evaluation.dpo_eval_enabled needs a DPO run with evaluation data (checked before any model loads)."""
+    if not config.evaluation.dpo_eval_enabled:
+        return
+    if config.algo is not AlgorithmType.DPO:
+        raise ValueError(f"evaluation.dpo_eval_enabled applies to algo dpo, not {config.algo.value}; remove it")
+    if not (config.eval_datasets or config.evaluation.holdout_fraction is not None):
+        raise ValueError("evaluation.dpo_eval_enabled needs evaluation data: set eval_datasets or "
+                         "evaluation.holdout_fraction")
+
+
+def evaluate_dpo_run(config: UnifiedConfig, trainer: Any) -> dict[str, Any]:
+    """The DPO evaluation after training (aligntune-eval's evaluate_dpo) on the evaluation data: preference
+    accuracy, margins and implicit rewards on evaluation.dpo_eval_max_samples pairs; the win rate against
+    the reference model judged by ``config.rewards`` on dpo_zero_shot_max_samples prompts (and few-shot with
+    dpo_few_shot_examples_text), sampled with train.temperature/top_p/top_k/max_completion_length. Report
+    in ``<output_dir>/dpo_eval/``."""
+    from pathlib import Path
+
+    from aligntune_backends.trl.args import build_args
+    from aligntune_eval import evaluate_dpo
+
+    ev, policy = config.evaluation, trainer.trainer.model
+    reference = getattr(trainer.trainer, "ref_model", None)
+    if reference is None and not hasattr(policy, "disable_adapter") and not config.train.reference_free:
+        from aligntune_backends.models import load_model_and_tokenizer  # the reference is the starting model
+
+        reference, _ = load_model_and_tokenizer(config.model, for_training=False, device=next(policy.parameters()).device)
+    judge = None
+    if config.rewards:
+        from aligntune_rewards import CompositeReward
+
+        judge = CompositeReward(list(config.rewards))
+    was_training = policy.training
+    try:
+        return evaluate_dpo(policy, trainer.tokenizer, trainer.eval_rows, reference=reference, judge=judge,
+                            beta=config.train.beta, reference_free=config.train.reference_free,
+                            max_samples=ev.dpo_eval_max_samples, zero_shot_max_samples=ev.dpo_zero_shot_max_samples,
+                            few_shot_max_samples=ev.dpo_few_shot_max_samples,
+                            few_shot_examples_text=ev.dpo_few_shot_examples_text,
+                            generation=build_args(config).extra["dpo_eval_generation"],
+                            batch_size=ev.eval_batch_size, seed=config.train.seed,
+                            output_dir=Path(config.logging.output_dir) / "dpo_eval")
+    finally:
+        policy.train(was_training)
+
+
 def train(config: UnifiedConfig) -> dict[str, Any]:
     """The whole run: build, (evaluate before,) train, (evaluate after,) save. Returns the training
-    metrics, the before/after scores (when evaluation.before_after) and the saved model's path."""
+    metrics, the before/after scores (when evaluation.before_after), the DPO evaluation report (when
+    evaluation.dpo_eval_enabled) and the saved model's path."""
+    check_dpo_eval(config)
     trainer = build_trainer(config)
     before = evaluate_model(config, trainer, "before") if config.evaluation.before_after else None
     metrics = trainer.train()
     after = evaluate_model(config, trainer, "after") if config.evaluation.before_after else None
-    return {"metrics": metrics, "before": before, "after": after, "model_path": trainer.save_model(),
-            "trainer": trainer}
+    dpo_eval = evaluate_dpo_run(config, trainer) if config.evaluation.dpo_eval_enabled else None
+    return {"metrics": metrics, "before": before, "after": after, "dpo_eval": dpo_eval,
+            "model_path": trainer.save_model(), "trainer": trainer}
