@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 SCRIPT = pathlib.Path(sys.executable).parent / "aligntune"
-COMMANDS = ("validate", "train", "resume", "report", "list", "doctor", "schema", "version")
+COMMANDS = ("validate", "train", "eval", "resume", "report", "list", "doctor", "schema", "version")
 
 
 def _cpu_seconds_of(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess]:
