@@ -55,10 +55,8 @@ def _reward_params(cls: Any) -> list[str]:
 
 def render_reward_catalogue() -> str:
     """Markdown of every reward in ``aligntune_config.registry.REWARDS`` (built-ins and entry points)."""
-    import aligntune_rewards  # noqa: F401  (registers the built-ins)
     from aligntune_config.registry import REWARDS
-
-    from aligntune_rewards import list_rewards
+    from aligntune_rewards import list_rewards  # importing aligntune_rewards registers the built-ins
 
     descriptions = list_rewards()
     sections: dict[str, list[tuple[str, Any]]] = {}
@@ -72,13 +70,13 @@ def render_reward_catalogue() -> str:
         module = getattr(obj, "__module__", "") or ""
         key = module.rsplit(".", 1)[-1] if module.startswith("aligntune_rewards") else "third-party"
         sections.setdefault(key, []).append((name, obj))
-    lines = [HEADER + "# Reward catalogue", "",
-             f"Every reward registered here ({sum(map(len, sections.values()))} rewards and {len(aliases)} aliases), "
+    intro = (f"Every reward registered here ({sum(map(len, sections.values()))} rewards and {len(aliases)} aliases), "
              "generated from the reward registry (`aligntune_rewards.list_rewards()`) and each reward's docstring. "
              "Use a name in a config (`rewards: [{type: length, weight: 0.5, params: {max_length: 100}}]`), "
              "as a spec string (`--reward length:weight=0.5:max_length=100`) or in Python "
              "(`aligntune_rewards.get_reward(\"length\", max_length=100)`). How rewards are combined, "
-             "clipped, normalised and shielded is described in [Rewards](rewards.md).", "",
+             "clipped, normalised and shielded is described in [Rewards](rewards.md).")
+    lines = [HEADER + "# Reward catalogue", "", intro, "",
              "| reward | what it scores | parameters | model |", "|---|---|---|---|"]
     order = [k for k in CATEGORIES if k in sections] + sorted(k for k in sections if k not in CATEGORIES)
     for key in order:
@@ -104,6 +102,13 @@ def render_reward_catalogue() -> str:
     return "\n".join(lines)
 
 
+RESOLUTION = (
+    "Every command takes `--help`. `train`, `validate` and `python -m aligntune.cli.train_unified` resolve "
+    "a config the same way: the file, then the flags, then `--set KEY=VALUE` overrides (values are read as "
+    "YAML scalars: `--set train.learning_rate=1e-5`, `--set logging.loggers=[jsonl]`). A config that "
+    "`validate` accepts is exactly the config `train` runs.")
+
+
 def _option_row(param: Any) -> str:
     names = ", ".join(f"`{o}`" for o in [*param.opts, *getattr(param, "secondary_opts", [])])
     default = param.default
@@ -126,11 +131,7 @@ def render_cli_reference() -> str:
     group = typer.main.get_command(app)
     ctx = group.make_context("aligntune", ["--help"], resilient_parsing=True)
     lines = [HEADER + "# Command-line reference", "",
-             _cell(group.help or ""), "",
-             "Every command takes `--help`. `train`, `validate` and `python -m aligntune.cli.train_unified` resolve "
-             "a config the same way: the file, then the flags, then `--set KEY=VALUE` overrides (values are read as "
-             "YAML scalars: `--set train.learning_rate=1e-5`, `--set logging.loggers=[jsonl]`). A config that "
-             "`validate` accepts is exactly the config `train` runs.", ""]
+             _cell(group.help or ""), "", RESOLUTION, ""]
     for name in group.list_commands(ctx):
         command = group.get_command(ctx, name)
         sub = command.make_context(name, [], parent=ctx, resilient_parsing=True)

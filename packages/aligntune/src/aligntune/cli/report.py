@@ -188,7 +188,10 @@ def _evaluation_html(run_dir: Path) -> str:
     rows = evaluation_rows(run_dir)
     if not rows:
         return ""
-    cell = lambda v: "-" if v is None else f"{v:.4g}"  # noqa: E731
+
+    def cell(value: float | None) -> str:
+        return "-" if value is None else f"{value:.4g}"
+
     body = "".join(
         f"<tr><td>{html.escape(key)}</td><td>{cell(b)}</td><td>{cell(a)}</td>"
         f"<td>{f'{a - b:+.4g}' if a is not None and b is not None else ''}</td></tr>" for key, b, a in rows)
