@@ -120,3 +120,13 @@ def test_before_after_needs_eval_data_and_metrics():
     assert result.exit_code == 1
     assert "evaluation.before_after: needs evaluation data" in result.output
     assert "evaluation.metrics: evaluation.before_after needs metric names" in result.output
+
+
+def test_flag_set_and_file_errors_are_reported_together():
+    result = runner.invoke(app, ["validate", str(ROOT / "examples" / "quickstart.yaml"), "--type", "dpo", "--set",
+                                 "novalue", "--set", "train.learning_rate=-1", "--set", "model.lora_rnk=4"])
+    assert result.exit_code == 1
+    assert "4 errors in" in result.output and "quickstart.yaml" in result.output
+    for expected in ("--type: must be 'sft'", "--set: 'novalue' must be KEY=VALUE", "train.learning_rate: must be > 0",
+                     "model.lora_rnk: unknown key"):
+        assert expected in result.output, expected

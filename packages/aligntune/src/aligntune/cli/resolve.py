@@ -54,13 +54,17 @@ def resolve_cli_config(
     output_dir: str | None = None,
     sets: list[str] | None = None,
 ) -> UnifiedConfig:
+    """Every problem of the flags, the ``--set`` items and the resulting config is collected and raised
+    together as one ConfigValidationError."""
+    issues: list[ConfigIssue] = []
     flags: dict[str, Any] = {}
     if algo:
         flags["algo"] = algo
     elif training_type:
         if training_type.lower() != "sft":
-            raise ConfigValidationError([ConfigIssue("--type", f"must be 'sft' (use --algo for RL algorithms), got {training_type!r}")])
-        flags["algo"] = "sft"
+            issues.append(ConfigIssue("--type", f"must be 'sft' (use --algo for RL algorithms), got {training_type!r}"))
+        else:
+            flags["algo"] = "sft"
     if model:
         flags["model.name_or_path"] = model
     if datasets:
@@ -72,10 +76,23 @@ def resolve_cli_config(
                        ("logging.output_dir", output_dir)):
         if value is not None:
             flags[key] = value
-    overrides = {**flags, **parse_set(sets or [])}
-    if config_path is None:
-        if "datasets" not in overrides and "model.name_or_path" not in overrides:
-            raise ConfigValidationError([ConfigIssue("", "give a config file or at least --model and --dataset")])
-        base: dict[str, Any] = {}
-        return ConfigLoader.load(base, overrides, default_algo="sft" if training_type else None)
-    return ConfigLoader.load(config_path, overrides)
+    set_overrides: dict[str, Any] = {}
+    for item in sets or []:  # one by one: a malformed item does not hide the others' errors
+        try:
+            set_overrides.update(parse_set([item]))
+        except ConfigValidationError as exc:
+            issues.extend(exc.issues)
+    overrides = {**flags, **set_overrides}
+    config: UnifiedConfig | None = None
+    try:
+        if config_path is None:
+            if "datasets" not in overrides and "model.name_or_path" not in overrides:
+                raise ConfigValidationError([ConfigIssue("", "give a config file or at least --model and --dataset")])
+            config = ConfigLoader.load({}, overrides, default_algo="sft" if training_type else None)
+        else:
+            config = ConfigLoader.load(config_path, overrides)
+    except ConfigValidationError as exc:
+        issues.extend(exc.issues)
+    if issues or config is None:
+        raise ConfigValidationError(issues, source=str(config_path) if config_path is not None else None)
+    return config
