@@ -190,6 +190,8 @@ def _grpo(config: "UnifiedConfig") -> tuple[dict[str, Any], dict[str, Any]]:
         "vllm_mode": t.vllm_mode,
         "vllm_server_base_url": t.vllm_server_base_url,
         "vllm_gpu_memory_utilization": t.vllm_gpu_memory_utilization,
+        # vLLM's context: prompt + completion (AlignTune's max_length), not the model's maximum (less KV cache)
+        "vllm_max_model_length": t.max_length,
         "ds3_gather_for_generation": t.ds3_gather_for_generation,
         "disable_dropout": config.model.disable_dropout,
         "chat_template_kwargs": {"enable_thinking": t.enable_thinking},
