@@ -12,6 +12,7 @@ from .code import CodeBLEU, PassAtK, estimate_pass_at_k, pass_at_k
 from .dpo_eval import completion_logps, evaluate_dpo, preference_metrics, win_rate_against_reference
 from .evaluator import UnifiedEvaluator
 from .lexical import BLEU, ROUGE, ChrF, ExactMatch, TokenF1, token_f1
+from .lm_eval_bridge import run_lm_eval
 from .math_accuracy import MathAccuracy, extract_answer
 from .meteor import METEOR
 from .model_metrics import BERTScore, Perplexity, SemanticSimilarity
@@ -53,6 +54,7 @@ __all__ = [
     "preference_metrics",
     "register_builtin_metrics",
     "resolve_reward",
+    "run_lm_eval",
     "token_f1",
     "win_rate_against_reference",
 ]

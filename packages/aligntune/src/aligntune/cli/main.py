@@ -30,6 +30,14 @@ BatchSizeOpt = typer.Option(None, "--batch-size", help="Per-device batch size (t
 OutputDirOpt = typer.Option(None, "--output-dir", help="Output folder (logging.output_dir).")
 
 
+def _fail(console, title: str, message: object) -> None:
+    """Print ``title: message`` (the message as plain text: ``[check]`` in it is not rich markup), exit 1."""
+    from rich.text import Text
+
+    console.print(Text.assemble((title, "bold red"), ": ", str(message)), highlight=False, soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
 def _resolve_or_exit(console, config, **flags):
     """The config the flags describe (same for validate and train); every error printed, exit code 1."""
     from aligntune_config import ConfigValidationError, SpecStringError
@@ -39,8 +47,7 @@ def _resolve_or_exit(console, config, **flags):
     try:
         return resolve_cli_config(config, **flags)
     except (ConfigValidationError, SpecStringError) as exc:
-        console.print(f"[bold red]invalid config[/]: {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        _fail(console, "invalid config", exc)
 
 
 @app.command()
@@ -71,8 +78,7 @@ def validate(
     try:
         resolved = ConfigLoader.validate_config(resolved)
     except (ConfigValidationError, SpecStringError) as exc:
-        console.print(f"[bold red]invalid config[/]: {exc}", highlight=False, markup=True, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        _fail(console, "invalid config", exc)
     if show:
         console.print(ConfigLoader.dumps(resolved), highlight=False, markup=False, soft_wrap=True)
     datasets = ", ".join(d.to_spec() for d in resolved.datasets)
@@ -137,8 +143,7 @@ def _train_and_show(console, resolved) -> None:
     try:
         result = run_training(resolved)
     except (ConfigValidationError, SpecStringError, ValueError, RuntimeError) as exc:
-        console.print(f"[bold red]cannot train[/]: {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        _fail(console, "cannot train", exc)
     metrics = result["metrics"]
     shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not k.startswith("total_flos")}
     console.print(f"[green]done[/]: {resolved.algo.value} on {resolved.model.name_or_path}; "
@@ -176,14 +181,11 @@ def resume(
         resolved, found = resume_config(run_dir, max_steps=max_steps, sets=sets, checkpoint=checkpoint)
         resolved = ConfigLoader.validate_config(resolved)
     except (ConfigValidationError, SpecStringError) as exc:
-        console.print(f"[bold red]cannot resume[/]: {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        _fail(console, "cannot resume", exc)
     step = checkpoint_step(found)
     if resolved.train.max_steps is not None and resolved.train.max_steps <= step:
-        console.print(f"[bold red]cannot resume[/]: {found.name} is at step {step} and train.max_steps is "
-                      f"{resolved.train.max_steps}; pass --max-steps greater than {step} to train further",
-                      highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1)
+        _fail(console, "cannot resume", f"{found.name} is at step {step} and train.max_steps is "
+              f"{resolved.train.max_steps}; pass --max-steps greater than {step} to train further")
     console.print(f"resuming {resolved.algo.value} from {found} (step {step})", highlight=False, soft_wrap=True)
     from .train_unified import launched_process
 
@@ -209,8 +211,7 @@ def report(
     try:
         written = write_report(run_dir, out)
     except FileNotFoundError as exc:
-        console.print(f"[bold red]no report[/]: {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        _fail(console, "no report", exc)
     for image in written["images"]:
         console.print(f"wrote {image}", highlight=False, soft_wrap=True)
     console.print(f"report: [bold]{written['html']}[/] (metrics up to step {written['metrics'].last_step:g})",
