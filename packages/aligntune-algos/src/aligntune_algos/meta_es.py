@@ -263,9 +263,11 @@ class MetaES:
         """True when the iteration budget is spent or patience ran out."""
         return self.iteration >= self.config.meta_iterations or self.patience_counter >= self.config.patience
 
-    def run(self, max_iterations: int | None = None) -> MetaESResult:
+    def run(self, max_iterations: int | None = None,
+            on_iteration: Callable[[MetaES, dict[str, Any]], None] | None = None) -> MetaESResult:
         """Iterate until ``meta_iterations``, patience, or ``max_iterations`` more iterations (an interruption:
-        the state file lets a later run resume); checkpoints after every iteration."""
+        the state file lets a later run resume); checkpoints after every iteration, then calls
+        ``on_iteration(self, record)`` (e.g. to log the record or save the best φ)."""
         cfg = self.config
         pool: Executor | None = None
         if cfg.ray_address:
@@ -280,8 +282,10 @@ class MetaES:
         steps = 0
         try:
             while not self.done() and (max_iterations is None or steps < max_iterations):
-                self.step(evaluate)
+                record = self.step(evaluate)
                 self.save()
+                if on_iteration is not None:
+                    on_iteration(self, record)
                 steps += 1
         finally:
             if pool is not None:

@@ -21,6 +21,9 @@ real w, b. With v = softplus(v_raw), a = softplus(a_raw), c = softplus(c_raw) 鈮
 
 蠁 (the raw parameters, what Meta-ES perturbs) is the flat vector
 ``[v_raw (6路U), w (6路U), b (6路U), a_raw, c_raw]`` with units ordered group by group (U = units per group).
+
+This module is NM-GRPO's ``math_module`` (the AlgorithmSpec engines load): it re-exports GRPO's maths
+(advantages, ratios, clipping, aggregation, dynamic sampling, overlong shaping) and adds the mirror map.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ import torch
 import torch.nn.functional as F
 
 from . import grpo_math
+from .grpo_math import (aggregate, clipped_objective, group_advantages, informative_groups, k3_kl, sequence_ratio,
+                        soft_overlong_penalty, token_ratio)
 from .meta_es import atomic_write_text
 
 if TYPE_CHECKING:
@@ -258,3 +263,19 @@ def nm_grpo_per_token_loss(ratio: torch.Tensor, advantages: torch.Tensor, logps:
     if mirror_coefficient:
         loss = loss + mirror_coefficient * mirror.bregman_from_logps(logps, ref_logps).to(loss.dtype)
     return loss
+
+
+def mirror_penalty(logps: torch.Tensor, ref_logps: torch.Tensor, mirror: MirrorMap,
+                   mirror_coefficient: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(位路D_h per token, D_h per token detached): the term NM-GRPO adds to GRPO's per-token loss.
+
+    Every aggregation of the GRPO family is linear in the per-token loss, so an engine that already has
+    GRPO's reduced loss adds the same reduction of this term (it equals reducing
+    ``nm_grpo_per_token_loss``)."""
+    divergence = mirror.bregman_from_logps(logps, ref_logps)
+    return mirror_coefficient * divergence, divergence.detach()
+
+
+__all__ = ["GROUPS", "GROUP_NAMES", "MirrorMap", "aggregate", "clipped_objective", "group_advantages",
+           "informative_groups", "inverse_softplus", "k3_kl", "mirror_penalty", "nm_grpo_per_token_loss", "phi_size",
+           "sequence_ratio", "soft_overlong_penalty", "token_ratio"]

@@ -27,6 +27,7 @@ GRPO_LOSS_TYPES = ("grpo", "bnpo", "dr_grpo", "dapo")
 
 
 GRPO_MATH = "aligntune_algos.grpo_math"
+MIRROR_MATH = "aligntune_algos.mirror"  # GRPO's maths re-exported, plus the mirror map and its Bregman divergence
 PPO_MATH = "aligntune_algos.ppo_math"
 
 
@@ -153,11 +154,11 @@ SPECS: dict[AlgorithmType, Spec] = {
         checks=(_grpo_family,), paper="arXiv:2507.18071", math_module=GRPO_MATH, defaults={"loss_type": "grpo", "kl_estimator": "k3"}),
     AlgorithmType.NMGRPO: Spec(
         AlgorithmType.NMGRPO, "prompt", "Neural-Mirror GRPO: GRPO plus λ·D_h(π_θ, π_ref), the Bregman divergence "
-        "of a learned convex mirror map.", uses=GRPO_USES, checks=(_grpo_family,), math_module=GRPO_MATH,
+        "of a learned convex mirror map.", uses=GRPO_USES, checks=(_grpo_family,), math_module=MIRROR_MATH,
         defaults={"loss_type": "grpo", "kl_estimator": "k3"}),
     AlgorithmType.META_ES: Spec(
         AlgorithmType.META_ES, "prompt", "Meta-ES: antithetic evolution strategies over the mirror map of NM-GRPO.",
-        uses=GRPO_USES, checks=(_grpo_family,), math_module=GRPO_MATH,
+        uses=GRPO_USES, checks=(_grpo_family,), math_module=MIRROR_MATH,
         defaults={"loss_type": "grpo", "kl_estimator": "k3"}),
 }
 

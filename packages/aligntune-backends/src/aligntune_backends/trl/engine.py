@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("aligntune.backends.trl")
 
 SUPPORTED = frozenset({AlgorithmType.SFT, AlgorithmType.DPO, AlgorithmType.REWARD_MODEL, AlgorithmType.PPO,
-                       *GRPO_LIKE}) - {AlgorithmType.NMGRPO, AlgorithmType.META_ES}
-"""What this engine builds today (PPO with AlignTune's own loop, aligntune_backends.ppo). NM-GRPO and
-Meta-ES runs are not built yet."""
+                       *GRPO_LIKE}) - {AlgorithmType.META_ES}
+"""What this engine builds (PPO with AlignTune's own loop, aligntune_backends.ppo; NM-GRPO with
+trl/nmgrpo.py). Meta-ES is an outer loop over NM-GRPO runs: the aligntune meta-package runs it
+(aligntune.meta_es_run) and asks this engine for the nmgrpo trainer of each candidate."""
 
 
 NOT_BUILT_MODEL_FIELDS = (
@@ -186,6 +187,12 @@ class TRLBackend:
 
             trainer_cls = dynamic_sampling_grpo(trainer_cls, ALGORITHMS.get(algo.value).math(),
                                                 extra["max_resample_batches"])
+        if algo is AlgorithmType.NMGRPO:
+            from aligntune_config.registry import ALGORITHMS
+
+            from .nmgrpo import nmgrpo_trainer
+
+            trainer_cls = nmgrpo_trainer(trainer_cls, ALGORITHMS.get(algo.value).math(), config.mirror)
         trl_args = config_cls(**args.trl)
         from transformers import EarlyStoppingCallback
 
