@@ -130,3 +130,10 @@ def test_flag_set_and_file_errors_are_reported_together():
     for expected in ("--type: must be 'sft'", "--set: 'novalue' must be KEY=VALUE", "train.learning_rate: must be > 0",
                      "model.lora_rnk: unknown key"):
         assert expected in result.output, expected
+
+
+def test_error_text_is_not_read_as_markup():
+    # "[bold]" would be swallowed as a rich style tag if error text were printed as markup
+    result = runner.invoke(app, ["validate", "--type", "sft", "--model", "m", "--dataset", "d", "--set",
+                                 "train.max_steps=[bold]x"])
+    assert result.exit_code == 1 and "got '[bold]x'" in result.output, result.output
