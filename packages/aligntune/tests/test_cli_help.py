@@ -53,3 +53,14 @@ def test_console_script_validate_exit_codes_and_every_error():
     assert bad.returncode == 1
     for expected in ("3 errors", "max must be > 0", "weight must be a number", "train.learning_rate: must be > 0"):
         assert expected in bad.stdout, (expected, bad.stdout)
+
+
+def test_train_unified_help_lists_the_spec_flags_without_torch():
+    code = ("import runpy, sys, json\nsys.argv = ['train_unified', '--help']\ntry:\n"
+            "    runpy.run_module('aligntune.cli.train_unified', run_name='__main__')\nexcept SystemExit as e:\n"
+            "    assert e.code == 0\nprint(json.dumps([m for m in ('torch', 'transformers', 'trl') if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "COLUMNS": "120"})
+    for flag in ("--config", "--algo", "--model", "--dataset", "--reward", "--max-steps", "--set"):
+        assert flag in out.stdout, flag
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
