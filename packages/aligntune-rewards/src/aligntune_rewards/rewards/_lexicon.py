@@ -14,10 +14,15 @@ TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 
 
+def has_unfolded(text: str) -> bool:
+    """Whether ``text`` holds one of the characters :func:`folded` maps."""
+    return "\u0130" in text or "\u0131" in text or "\u017f" in text
+
+
 def folded(text: str) -> str:
     """Lower case in which every ASCII letter that ``re.IGNORECASE`` would match is that letter: a
     lower-case literal that an IGNORECASE pattern matches in ``text`` is a substring of ``folded(text)``."""
-    return text.translate(_FOLD).lower()
+    return text.translate(_FOLD).lower() if has_unfolded(text) else text.lower()
 
 
 @lru_cache(maxsize=131072)
@@ -57,10 +62,11 @@ class Tokens:
     """A text lower-cased and tokenised once, shared by every :class:`PhraseMatcher` that looks at it
     (a reward that checks several lexicons tokenises the completion once)."""
 
-    __slots__ = ("toks", "_joined")
+    __slots__ = ("lower", "toks", "_joined")
 
     def __init__(self, text: str):
-        self.toks = _PHRASE_TOKEN.findall(text.lower())
+        self.lower = text.lower()
+        self.toks = _PHRASE_TOKEN.findall(self.lower)
         self._joined: str | None = None
 
     @property
