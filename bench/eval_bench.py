@@ -5,7 +5,8 @@ Run: uv run python bench/eval_bench.py [--pairs 1000] [--model-budget 60] [--dat
 Pairs are alpaca_200 outputs (references) against a perturbed copy (predictions: words dropped,
 duplicated, swapped), rows repeated up to --pairs. CodeBLEU uses sanitized-MBPP code pairs instead (it
 parses Python), pass@k the estimator on synthetic counts (execution belongs to the reward sandbox), DPO
-metrics synthetic log-probs. Each metric gets a warm-up call on 10 pairs first (imports, model loading),
+metrics synthetic log-probs, win_rate the predictions against the references as baseline judged by the
+registered `length` reward. Each metric gets a warm-up call on 10 pairs first (imports, model loading),
 then one timed call on all pairs. Model-based metrics (perplexity with a tiny random Llama over GPT-2's
 vocabulary, BERTScore and semantic similarity with the packaged all-MiniLM-L6-v2, on CPU unless CUDA is
 present) are first timed on a 50-pair probe; if the estimate for all pairs exceeds --model-budget seconds,
@@ -78,6 +79,7 @@ def build_cases(data: Path, n: int) -> list[tuple[str, object, list, list, dict]
         ("codebleu (MBPP code)", lambda: get_metric("codebleu"), code_preds, code_refs, {}),
         ("pass_at_k (k=1,10; counts)", lambda: get_metric("pass_at_k", k=[1, 10]), [""] * n, None, counts),
         ("dpo (log-probs)", lambda: get_metric("dpo"), [""] * n, None, logps),
+        ("win_rate (length judge)", lambda: get_metric("win_rate", judge="length"), preds, None, {"baseline": refs}),
         ("semantic_similarity", lambda: get_metric("semantic_similarity"), preds, refs, {}),
         ("bertscore", lambda: get_metric("bertscore"), preds, refs, {}),
         ("perplexity (tiny Llama)", lambda: get_metric("perplexity", **dict(zip(("model", "tokenizer"), tiny_llama()))),
