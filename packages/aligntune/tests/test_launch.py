@@ -189,3 +189,43 @@ def test_argv_from_main_flags():
                      sets=["train.seed=1"], output_dir="out")
     assert argv == ["--config", "run.yaml", "--algo", "sft", "--max-steps", "3", "--output-dir", "out",
                     "--dataset", "a", "--dataset", "b", "--reward", "length", "--set", "train.seed=1"]
+
+
+@pytest.mark.parametrize("backend,extra", [("ddp", {}), ("fsdp", {"fsdp_config": {"sharding_strategy": "HYBRID_SHARD"}}),
+                                           ("deepspeed", {"deepspeed_stage": 3})])
+def test_multi_node_files_read_by_accelerate(tmp_path, backend, extra):
+    pytest.importorskip("accelerate")
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    d = dist(backend=backend, nodes=2, gpus_per_node=4, node_rank=1, master_addr="10.1.2.3", master_port=29777, **extra)
+    loaded = load_config_from_file(str(write_launch_files(d, tmp_path, cuda=True)))
+    assert (loaded.num_machines, loaded.machine_rank, loaded.num_processes) == (2, 1, 8)
+    assert (loaded.main_process_ip, loaded.main_process_port) == ("10.1.2.3", 29777)
+    if backend == "fsdp":
+        assert loaded.fsdp_config["fsdp_sharding_strategy"] == "HYBRID_SHARD"
+    if backend == "deepspeed":
+        assert loaded.deepspeed_config["deepspeed_multinode_launcher"] == "standard"
+        assert json.loads((tmp_path / "deepspeed.json").read_text())["zero_optimization"]["stage"] == 3
+
+
+def test_fsdp_cpu_and_deepspeed_zero2_are_not_multi_cpu():
+    # FSDP and DeepSpeed keep their own distributed_type (and no --multi_gpu) whatever the device
+    for backend in ("fsdp", "deepspeed"):
+        d = dist(backend=backend, num_processes=2)
+        assert accelerate_config(d, cuda=False)["distributed_type"] in ("FSDP", "DEEPSPEED")
+        assert "--multi_gpu" not in accelerate_command("a.yaml", [], d, cuda=False)
+    zero2 = deepspeed_json(dist(backend="deepspeed", deepspeed_stage=2, num_processes=2))["zero_optimization"]
+    assert zero2["stage"] == 2 and zero2["allgather_partitions"] is True and zero2["reduce_scatter"] is True
+    assert not any(key.startswith("stage3_") for key in zero2)
+
+
+def test_train_unified_multi_node_dry_run(tmp_path):
+    out = subprocess.run([sys.executable, "-m", TRAIN_MODULE, "--algo", "sft", "--model", "embedded:tiny-random",
+                          "--dataset", "builtin:instructions", "--distributed", "ddp",
+                          "--set", "distributed.nodes=2", "--set", "distributed.gpus_per_node=8",
+                          "--set", "distributed.node_rank=1", "--set", "distributed.master_addr=10.0.0.1",
+                          "--set", "distributed.master_port=29500", "--launch-dry-run"],
+                         check=False, capture_output=True, text=True, env=_env(tmp_path), timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "num_machines: 2" in out.stdout and "machine_rank: 1" in out.stdout and "num_processes: 16" in out.stdout
+    assert "main_process_ip: 10.0.0.1" in out.stdout and "main_process_port: 29500" in out.stdout
