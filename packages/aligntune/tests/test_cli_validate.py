@@ -82,7 +82,8 @@ def test_list_shows_registered_components_and_availability():
     assert re.search(r"grpo\s*│ \[trains on: trl", algorithms), algorithms
     for algo in ("sft", "dpo", "reward_model", "ppo", "grpo", "gspo", "dapo", "drgrpo", "nmgrpo", "meta_es"):
         # every algorithm is listed with the engines that train it here, or says it is not built yet
-        assert re.search(rf"{algo}\s*│ \[trains on: (not built yet|(trl|unsloth)(, (trl|unsloth))*)\]", algorithms), algo
+        assert re.search(rf"{algo}\s*│ \[trains on: (not built yet|(trl|unsloth)(, (trl|unsloth))*)[];]", algorithms), algo
+    assert re.search(r"meta_es\s*│ \[trains on: trl.*; each candidate an nmgrpo run\]", algorithms), algorithms
     for kind, name in (("rewards", "math"), ("metrics", "bleu"), ("datasets", "builtin:arithmetic"),
                        ("adapters", "hh_rlhf"), ("models", "embedded")):
         out = runner.invoke(app, ["list", kind], env=wide).output

@@ -40,8 +40,13 @@ def rows(kind: str) -> list[tuple[str, str]]:
 
         out = []
         for name, description in sorted(registry.describe().items()):
-            runs_on = [b for b in BACKENDS.names() if BACKENDS.get(b).supports(name)]
-            out.append((name, f"[trains on: {', '.join(runs_on) or 'not built yet'}] {description}"))
+            # Meta-ES is an outer loop (aligntune.meta_es_run): each candidate is an NM-GRPO run of a backend
+            inner = "nmgrpo" if name == "meta_es" else name
+            runs_on = [b for b in BACKENDS.names() if BACKENDS.get(b).supports(inner)]
+            where = ", ".join(runs_on) or "not built yet"
+            if inner != name and runs_on:
+                where += "; each candidate an nmgrpo run"
+            out.append((name, f"[trains on: {where}] {description}"))
         return out
     if kind == "datasets":
         return [(f"builtin:{name}", desc) for name, desc in registry.describe().items()]
