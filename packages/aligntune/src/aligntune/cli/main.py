@@ -16,7 +16,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: typer's rich help formatter costs ~0.3 s of imports per call
 )
 
-ConfigArg = typer.Argument(None, help="YAML or JSON config file.", exists=False, dir_okay=False)
+ConfigArg = typer.Argument(None, help="YAML or JSON config file.", exists=False, dir_okay=False, metavar="CONFIG")
 SetOpt = typer.Option(None, "--set", help="Override any field: --set train.learning_rate=1e-5 (repeatable).")
 AlgoOpt = typer.Option(None, "--algo", help="Algorithm: sft, dpo, reward_model, ppo, grpo, gspo, dapo, drgrpo, nmgrpo or meta_es.")
 ModelOpt = typer.Option(None, "--model", help="Model id, path or embedded:NAME.")
@@ -164,7 +164,8 @@ def _train_and_show(console, resolved) -> None:
 
 @app.command()
 def resume(
-    run_dir: Path = typer.Argument(..., help="Output folder of the run (its logging.output_dir).", file_okay=False),
+    run_dir: Path = typer.Argument(..., help="Output folder of the run (its logging.output_dir).", file_okay=False,
+                                   metavar="RUN_DIR"),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Train up to this step (extends a finished run)."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="This checkpoint instead of the latest."),
     sets: Optional[list[str]] = SetOpt,
@@ -199,7 +200,8 @@ def resume(
 
 @app.command()
 def report(
-    run_dir: Path = typer.Argument(..., help="Output folder of a finished or running run.", file_okay=False),
+    run_dir: Path = typer.Argument(..., help="Output folder of a finished or running run.", file_okay=False,
+                                   metavar="RUN_DIR"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write here instead of RUN_DIR/report."),
 ) -> None:
     """Plot a run's logged metrics (loss, reward, KL, lengths, learning rate) as PNGs and one HTML page."""
@@ -219,7 +221,7 @@ def report(
 
 
 @app.command("list")
-def list_(kind: Optional[str] = typer.Argument(None, help="algorithms, backends, rewards, metrics, datasets, adapters, models")) -> None:
+def list_(kind: Optional[str] = typer.Argument(None, help="algorithms, backends, rewards, metrics, datasets, adapters, models", metavar="KIND")) -> None:
     """List what AlignTune can use here: algorithms, backends (with availability), rewards, metrics, ..."""
     from rich.console import Console
     from rich.table import Table
@@ -259,7 +261,7 @@ def doctor() -> None:
 
 
 @app.command()
-def schema(output: Optional[Path] = typer.Argument(None, help="Write here instead of standard output.")) -> None:
+def schema(output: Optional[Path] = typer.Argument(None, help="Write here instead of standard output.", metavar="OUTPUT")) -> None:
     """Print the JSON Schema of a config file (for editor completion and validation)."""
     import json
 
