@@ -37,8 +37,18 @@ class EvaluationConfig(StrictModel):
     eval_batch_size: int = Field(8, gt=0, description="Prompts generated together during evaluation.")
     max_new_tokens: int = Field(128, gt=0, description="Tokens generated per evaluation prompt.")
     eval_temperature: float = Field(0.0, ge=0, description="Generation temperature for evaluation (0 = greedy).")
-    dpo_eval_enabled: bool = Field(False, description="Preference accuracy, margins and win rate after DPO.")
-    dpo_eval_max_samples: int | None = Field(None, gt=0, description="Rows for the DPO evaluation (default: all).")
-    dpo_zero_shot_max_samples: int = Field(50, gt=0, description="Zero-shot generations compared before/after DPO.")
-    dpo_few_shot_max_samples: int = Field(30, gt=0, description="Few-shot generations compared before/after DPO.")
-    dpo_few_shot_examples_text: str | None = Field(None, description="Few-shot examples prepended to those prompts.")
+    dpo_eval_enabled: bool = Field(
+        False, description="After DPO training, evaluate on the eval data: preference accuracy, reward margins, "
+        "implicit rewards, and the win rate against the reference model judged by `rewards` (report in "
+        "<output_dir>/dpo_eval; needs eval_datasets or holdout_fraction)."
+    )
+    dpo_eval_max_samples: int | None = Field(None, gt=0, description="Preference pairs the DPO evaluation scores (default: all).")
+    dpo_zero_shot_max_samples: int = Field(
+        50, gt=0, description="Prompts on which policy and reference generate for the DPO win rate."
+    )
+    dpo_few_shot_max_samples: int = Field(
+        30, gt=0, description="Prompts, preceded by dpo_few_shot_examples_text, for the few-shot DPO win rate."
+    )
+    dpo_few_shot_examples_text: str | None = Field(
+        None, description="Few-shot examples put before each prompt for the few-shot DPO win rate (unset: none)."
+    )
