@@ -123,3 +123,16 @@ def test_multi_process_resume_gives_every_process_the_same_config(finished_run):
     assert launched.model_dump() == expected.model_dump()
     assert launched.train.resume_from_checkpoint == str(checkpoint) and launched.train.max_steps == 9
     assert launched.logging.output_dir == str(finished_run) and launched.distributed.num_processes == 2
+
+
+def test_report_of_a_meta_es_run_plots_fitness_per_iteration(tmp_path):
+    history = [{"iteration": i, "sigma": 0.1, "fitness": [0.1 * i, 0.0], "shaped": [0.5, -0.5], "failed": 0,
+                "mean_fitness": 0.05 * i, "max_fitness": 0.1 * i, "best_fitness": 0.1 * i, "grad_norm": 1.0,
+                "improved": True, "patience_counter": 0} for i in range(3)]
+    (tmp_path / "meta_es_state.json").write_text(json.dumps({"phi": [0.0], "history": history}))
+    result = runner.invoke(app, ["report", str(tmp_path)], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert {"fitness.png", "other.png"} == {p.name for p in (tmp_path / "report").glob("*.png")}
+    assert "metrics up to step 3" in result.output
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "<td>best_fitness</td><td>0.2</td><td>3</td><td>3</td>" in page

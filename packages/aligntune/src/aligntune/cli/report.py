@@ -25,7 +25,8 @@ logger = logging.getLogger("aligntune")
 
 #: (panel file stem, title) in page order; ``panel_of`` assigns each metric to one.
 PANELS = (("loss", "Loss"), ("reward", "Reward"), ("kl", "KL divergence"), ("lengths", "Completion lengths"),
-          ("learning_rate", "Learning rate"), ("other", "Other metrics"))
+          ("learning_rate", "Learning rate"), ("fitness", "Meta-ES fitness"), ("other", "Other metrics"))
+META_ES_STATE = "meta_es_state.json"
 #: Bookkeeping keys of a record, never plotted.
 NOT_METRICS = {"step", "epoch", "time", "episode"}
 #: Keys of the end-of-training summary record (one point, not a curve).
@@ -56,6 +57,8 @@ def panel_of(key: str) -> str:
         return "loss"
     if "reward" in low:
         return "reward"
+    if "fitness" in low:
+        return "fitness"
     if "length" in low:
         return "lengths"
     if low in ("learning_rate", "lr"):
@@ -68,9 +71,10 @@ def _records_from_state(path: Path) -> list[dict[str, Any]]:
 
 
 def find_source(run_dir: Path) -> Path | None:
-    """metrics.jsonl, else trainer_state.json of the run folder, else of its latest checkpoint."""
+    """metrics.jsonl, else trainer_state.json of the run folder, else Meta-ES's state file (one record per ES
+    iteration), else the trainer state of the latest checkpoint."""
     run_dir = Path(run_dir)
-    for candidate in (run_dir / "metrics.jsonl", run_dir / "trainer_state.json"):
+    for candidate in (run_dir / "metrics.jsonl", run_dir / "trainer_state.json", run_dir / META_ES_STATE):
         if candidate.is_file():
             return candidate
     from .resume import latest_checkpoint
@@ -81,6 +85,10 @@ def find_source(run_dir: Path) -> Path | None:
 
 def read_records(source: Path) -> list[dict[str, Any]]:
     """The logged records of ``source``; a partly written last line (a running run) is skipped."""
+    if source.name == META_ES_STATE:  # step = ES iterations done
+        history = json.loads(source.read_text(encoding="utf-8")).get("history", [])
+        return [{**{k: v for k, v in record.items() if k != "iteration"}, "step": record["iteration"] + 1}
+                for record in history]
     if source.suffix == ".json":
         return _records_from_state(source)
     records = []
@@ -115,8 +123,8 @@ def load_run(run_dir: Path) -> RunMetrics:
     """The curves of the run in ``run_dir`` (FileNotFoundError naming the files looked for)."""
     source = find_source(run_dir)
     if source is None:
-        raise FileNotFoundError(f"{run_dir} has no metrics.jsonl (logging.loggers: [jsonl]) and no "
-                                "trainer_state.json (in the folder or a checkpoint-<step> folder)")
+        raise FileNotFoundError(f"{run_dir} has no metrics.jsonl (logging.loggers: [jsonl]), no "
+                                f"trainer_state.json (in the folder or a checkpoint-<step> folder) and no {META_ES_STATE}")
     metrics = collect(read_records(source), source)
     if not metrics.series:
         raise FileNotFoundError(f"{source} holds no logged metrics yet (is the run past its first logging step?)")
