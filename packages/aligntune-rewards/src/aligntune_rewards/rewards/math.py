@@ -3,71 +3,28 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from typing import Any
+
+from aligntune_config.answers import extract_final_answer
+from aligntune_config.answers import to_number as _to_number
 
 from ..base import Reward
 
 logger = logging.getLogger("aligntune.rewards")
-_NUMBER = r"-?\$?\s*\d[\d,]*(?:\.\d+)?|-?\$?\s*\.\d+"
-_HASHES = re.compile(r"####\s*([^\n]+)")
-_ANSWER_IS = re.compile(r"(?:final answer|the answer|answer)\s*(?:is|:|=)\s*:?\s*([^\n]+)", re.IGNORECASE)
-_LAST_NUMBER = re.compile(_NUMBER)
-_PLAIN_NUMBER = re.compile(rf"^\s*(?:{_NUMBER})\s*%?\s*\.?\s*$")
-_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), braces balanced; None if there is none."""
-    start = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
-    if start < 0:
-        return None
-    brace = text.find("{", start)
-    if brace < 0:
-        return None
-    depth = 0
-    for i in range(brace, len(text)):
-        if text[i] == "{":
-            depth += 1
-        elif text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[brace + 1:i].strip()
-    return None
 
 
 def extract_answer(text: str) -> str | None:
-    """The final answer of a solution: after the last ``####`` (GSM8K), else the last ``\\boxed{}``,
-    else inside ``<answer>`` tags, else after "the answer is", else the last number. None if none found."""
-    hashes = _HASHES.findall(text)
-    if hashes:
-        return hashes[-1].strip()
-    boxed = last_boxed(text)
-    if boxed is not None:
-        return boxed
-    tagged = _ANSWER_TAG.findall(text)
-    if tagged:
-        inner = tagged[-1]
-        boxed = last_boxed(inner)
-        return boxed if boxed is not None else inner.strip()
-    stated = _ANSWER_IS.findall(text)
-    if stated:
-        numbers = _LAST_NUMBER.findall(stated[-1])
-        return numbers[0].strip() if numbers else stated[-1].strip().rstrip(".")
-    numbers = _LAST_NUMBER.findall(text)
-    return numbers[-1].strip() if numbers else None
+    """The final answer of a solution (:func:`aligntune_config.answers.extract_final_answer`): after the
+    last ``####`` (GSM8K), else the last ``\\boxed{}``, else inside ``<answer>`` tags, else after "the
+    answer is", else the last number. None if none found."""
+    return extract_final_answer(text)
 
 
 def to_number(text: str) -> float | None:
-    """A plain number ("1,234", "$5", "12.5%", "7.") as float; None otherwise."""
-    if not _PLAIN_NUMBER.match(text):
-        return None
-    cleaned = text.replace(",", "").replace("$", "").replace("%", "").replace(" ", "").rstrip(".")
-    try:
-        return float(cleaned)
-    except ValueError:
-        return None
+    """A plain number ("1,234", "$5", "12.5%", "7.") as float; None otherwise
+    (:func:`aligntune_config.answers.to_number`)."""
+    return _to_number(text)
 
 
 def _reference_answer(reference: Any) -> str | None:
