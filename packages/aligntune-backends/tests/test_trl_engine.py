@@ -76,17 +76,21 @@ def test_reference_free_dpo_trains(tmp_path):
 
 
 def test_refuses_what_it_cannot_run(tmp_path):
-    nmgrpo = UnifiedConfig(algo="nmgrpo", model={"name_or_path": "m"}, datasets=["d"], rewards=["length"],
-                           train={"per_device_batch_size": 2})
-    with pytest.raises(EngineError, match="does not run nmgrpo yet"):
-        backend.check(nmgrpo)
+    meta_es = UnifiedConfig(algo="meta_es", model={"name_or_path": "m"}, datasets=["d"], rewards=["length"],
+                            train={"per_device_batch_size": 2})
+    with pytest.raises(EngineError, match="does not run meta_es"):
+        backend.check(meta_es)
 
 
 def test_unbuilt_model_fields_are_refused_not_ignored():
-    config = UnifiedConfig(algo="grpo", model={"name_or_path": "m", "reward_model_name": "OpenAssistant/rm"},
+    config = UnifiedConfig(algo="grpo", model={"name_or_path": "m", "reward_model_quantization": {"load_in_8bit": True}},
                            datasets=["d"], train={"per_device_batch_size": 2})
-    with pytest.raises(EngineError, match="does not use model.reward_model_name yet"):
+    with pytest.raises(EngineError, match="does not use model.reward_model_quantization yet"):
         backend.check(config)
+    # a reward model is the reward of online runs: an SFT or DPO run refuses one instead of ignoring it
+    sft = UnifiedConfig(algo="sft", model={"name_or_path": "m", "reward_model_name": "OpenAssistant/rm"}, datasets=["d"])
+    with pytest.raises(EngineError, match="model.reward_model_name: a reward model is the reward of online runs"):
+        backend.check(sft)
 
 
 def test_sft_path_starts_from_the_sft_checkpoint(tmp_path):

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 GRPO_LIKE = {AlgorithmType.GRPO, AlgorithmType.GSPO, AlgorithmType.DAPO, AlgorithmType.DRGRPO, AlgorithmType.NMGRPO,
              AlgorithmType.META_ES}
-TRL_LOGGERS = {"tensorboard": "tensorboard", "wandb": "wandb"}
 
 
 @dataclass
@@ -76,7 +75,8 @@ def _common(config: "UnifiedConfig", cuda: bool, bf16_ok: bool) -> dict[str, Any
         "gradient_checkpointing_kwargs": dict(t.gradient_checkpointing_kwargs or {}),
         # TRL 1.x enables Liger's fused losses through use_liger_kernel
         "use_liger_kernel": t.use_liger_kernel or bool(t.use_liger_loss),
-        "report_to": [TRL_LOGGERS[name] for name in lg.loggers if name in TRL_LOGGERS] or "none",
+        # trackers are added as callbacks built from logging.* (trl/tracking.py), not through report_to
+        "report_to": "none",
         "disable_tqdm": lg.disable_tqdm,
         "log_level": lg.log_level.lower(),
         "push_to_hub": lg.push_to_hub,

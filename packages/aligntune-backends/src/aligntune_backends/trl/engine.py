@@ -26,11 +26,14 @@ trl/nmgrpo.py). Meta-ES is an outer loop over NM-GRPO runs: the aligntune meta-p
 
 
 NOT_BUILT_MODEL_FIELDS = (
-    "reward_path", "reward_model_name", "reward_model_source", "reward_value_loading_type", "reward_model_quantization",
+    "reward_value_loading_type", "reward_model_quantization",
     "value_model_quantization", "ref_model_init_kwargs", "model_adapter_name", "ref_adapter_name",
-    "force_use_ref_model", "use_logits_to_keep", "reward_device",
+    "force_use_ref_model", "use_logits_to_keep",
 )
 """ModelConfig fields for reward/value/reference models and adapters that no built algorithm uses yet."""
+
+REWARD_MODEL_FIELDS = ("reward_path", "reward_model_name", "reward_model_source", "reward_device")
+"""ModelConfig fields of the reward model: used by the GRPO family (as a reward function) and PPO only."""
 
 
 class EngineError(ValueError):
@@ -117,6 +120,32 @@ def _reward_funcs(config: "UnifiedConfig", reward_functions: Sequence[Any], name
     return funcs
 
 
+def _with_reward_model(config: "UnifiedConfig", reward_functions: Sequence[Any],
+                       reward_names: Sequence[str] | None) -> tuple[list[Any], list[str] | None]:
+    """Add the configured reward model (a folder or Hub id; custom_trained ones are trained by the caller
+    first, see :mod:`.reward_models`) as a reward function, found through the reward registry, unless a
+    given reward function already contains it (the meta-package passes one composite of config.rewards
+    and the reward model)."""
+    from .reward_models import reward_source
+
+    found = reward_source(config.model)
+    if found is None:
+        return list(reward_functions), (list(reward_names) if reward_names is not None else None)
+    kind, value = found
+    if kind == "custom_trained":
+        raise EngineError("model.reward_model_source: a custom_trained reward model is trained before the run "
+                          "(aligntune.run.build_trainer does it); pass its folder as model.reward_path here")
+    included = any(getattr(c, "name", "") == "reward_model" for fn in reward_functions
+                   for c in getattr(fn, "components", []))
+    if included:
+        return list(reward_functions), (list(reward_names) if reward_names is not None else None)
+    from aligntune_config.registry import REWARDS
+
+    model_reward = REWARDS.get("reward_model")(model_name=str(value), device=config.model.reward_device)
+    names = list(reward_names or [getattr(f, "name", f"reward_{i}") for i, f in enumerate(reward_functions)])
+    return [*reward_functions, model_reward], [*names, "reward_model"]
+
+
 class TRLBackend:
     """Backend ``trl``: always available where trl imports."""
 
@@ -145,15 +174,60 @@ class TRLBackend:
         if unbuilt:
             raise EngineError(f"the TRL engine does not use {', '.join('model.' + n for n in unbuilt)} yet (reward, "
                               "value and separate reference models are not built); remove them")
+        if algo not in GRPO_LIKE and algo is not AlgorithmType.PPO:
+            stray = [name for name in REWARD_MODEL_FIELDS if name in config.model.model_fields_set
+                     and getattr(config.model, name) != ModelConfig.model_fields[name].get_default()]
+            if stray:
+                raise EngineError(f"{', '.join('model.' + n for n in stray)}: a reward model is the reward of online "
+                                  f"runs (grpo, gspo, dapo, drgrpo, ppo); {algo.value} does not use one; remove it")
+        from .reward_models import RewardModelError, check_reward_source
+
+        try:
+            check_reward_source(config.model)
+        except RewardModelError as exc:
+            raise EngineError(str(exc)) from exc
+
+    def train_reward_model(self, source: Any, *, preferences: Any = None, texts: Sequence[str] | None = None,
+                           scores: Sequence[float] | None = None, seed: int = 42, precision: str | None = None) -> str:
+        """Train the reward model a ``RewardModelSourceConfig`` (custom_trained, or fine_tune_with_rewards)
+        describes: pairwise on ``preferences`` (prompt/chosen/rejected rows), or regression on ``texts``
+        and their reward-function ``scores``. Reuses ``training_config.output_dir`` when it already holds a
+        model trained with the same settings and data. Returns the saved folder."""
+        import hashlib
+        import json
+
+        from . import reward_models as rm
+
+        training = source.training_config
+        base = None
+        if source.fine_tune_with_rewards and source.source_type != "custom_trained":
+            base = source.model_path or source.model_name
+        if preferences is not None:
+            data_id = hashlib.sha256(json.dumps(preferences.to_list(), sort_keys=True, default=str).encode()).hexdigest()
+        elif texts is not None and scores is not None:
+            data_id = hashlib.sha256(json.dumps([list(texts), [float(s) for s in scores]]).encode()).hexdigest()
+        else:
+            raise EngineError("reward_model_source.training_config: give preference rows (preference_dataset) or "
+                              "training_texts with their reward-function scores")
+        key = rm.training_key(source, {"data": data_id, "seed": seed, "precision": precision, "base": base})
+        if rm.trained_model_ready(training.output_dir, key):
+            logger.info("reusing the reward model trained earlier in %s (same settings and data)", training.output_dir)
+            return training.output_dir
+        if preferences is not None:
+            return rm.train_pairwise(training, preferences, key=key, seed=seed, base_model=base, precision=precision)
+        return rm.train_regression(training, list(texts), list(scores), key=key, seed=seed, base_model=base,
+                                   precision=precision)
 
     def create_trainer(self, config: "UnifiedConfig", *, train_dataset: Any, eval_dataset: Any = None,
                        reward_functions: Sequence[Any] = (), reward_names: Sequence[str] | None = None,
                        model: Any = None, tokenizer: Any = None, callbacks: Sequence[Any] = ()) -> "EngineTrainer":
         self.check(config)
         algo = config.algo
-        if (algo in GRPO_LIKE or algo is AlgorithmType.PPO) and not reward_functions:
-            raise EngineError(f"{algo.value} needs reward functions (rewards: ...); reward models as the reward "
-                              "are not built yet")
+        if algo in GRPO_LIKE:
+            reward_functions, reward_names = _with_reward_model(config, reward_functions, reward_names)
+        if algo in GRPO_LIKE and not reward_functions:
+            raise EngineError(f"{algo.value} needs a reward: reward functions (rewards: ...) or a reward model "
+                              "(model.reward_path, model.reward_model_name or model.reward_model_source)")
         if algo is AlgorithmType.PPO:  # TRL 1.x has no PPO trainer: AlignTune's loop, same models and data
             from ..ppo import PPOTrainer, combine_rewards
 
@@ -163,6 +237,14 @@ class TRLBackend:
             return PPOTrainer(config, train_dataset, reward_fn=reward_fn, model=model, tokenizer=tokenizer,
                               eval_dataset=eval_dataset)
         args = build_args(config)
+        samples = None
+        if config.logging.sample_logging.enabled:  # prompts found before any model is loaded
+            from .sampling import sample_prompts
+
+            try:
+                samples = sample_prompts(config, eval_dataset, train_dataset)
+            except ValueError as exc:
+                raise EngineError(str(exc)) from exc
         if model is None or tokenizer is None:
             from ..models import load_model_and_tokenizer
 
@@ -198,9 +280,16 @@ class TRLBackend:
 
         from .callbacks import JsonlMetricsCallback
 
+        from .tracking import tracker_callbacks
+
         all_callbacks = list(callbacks)
         if "jsonl" in extra["loggers"]:
             all_callbacks.append(JsonlMetricsCallback(config.logging.output_dir))
+        all_callbacks.extend(tracker_callbacks(config))
+        if samples is not None:
+            from .sampling import SampleLoggingCallback
+
+            all_callbacks.append(SampleLoggingCallback(config, samples, tokenizer))
         if extra["early_stopping"]:
             patience, threshold = extra["early_stopping"]
             all_callbacks.append(EarlyStoppingCallback(patience, threshold))
@@ -215,18 +304,20 @@ class TRLBackend:
             trl_args.reward_weights = [1.0] * len(kwargs["reward_funcs"])
         logger.info("building %s for %s", trainer_cls.__name__, algo.value)
         trainer = trainer_cls(**kwargs)
-        return EngineTrainer(config, trainer, tokenizer, resume_from_checkpoint=extra["resume_from_checkpoint"])
+        return EngineTrainer(config, trainer, tokenizer, resume_from_checkpoint=extra["resume_from_checkpoint"],
+                             eval_rows=eval_dataset)
 
 
 class EngineTrainer:
     """The run lifecycle around a TRL trainer: train, evaluate, save_model, push_to_hub."""
 
     def __init__(self, config: "UnifiedConfig", trainer: Any, tokenizer: Any,
-                 resume_from_checkpoint: str | bool | None = None):
+                 resume_from_checkpoint: str | bool | None = None, eval_rows: Any = None):
         self.config = config
         self.trainer = trainer
         self.tokenizer = tokenizer
         self.resume_from_checkpoint = resume_from_checkpoint
+        self.eval_rows = eval_rows  # the evaluation rows before TRL's tokenisation, for generation metrics
 
     def train(self) -> dict[str, Any]:
         from aligntune_config import ConfigLoader
@@ -237,11 +328,23 @@ class EngineTrainer:
         return dict(result.metrics)
 
     def evaluate(self, dataset: Any = None) -> dict[str, float]:
+        """TRL's evaluation (``eval_loss``; for SFT also ``eval_perplexity`` = exp(eval_loss) unless
+        evaluation.compute_perplexity is false), plus the generation metrics of ``evaluation.metrics``
+        through the metric registry on ``dataset`` (default: the run's evaluation rows); see
+        :mod:`.evaluation`."""
         import math
 
+        from .evaluation import generation_metrics
+
         metrics = dict(self.trainer.evaluate(eval_dataset=dataset))
-        if self.config.algo is AlgorithmType.SFT and "eval_loss" in metrics:
+        if (self.config.algo is AlgorithmType.SFT and "eval_loss" in metrics
+                and self.config.evaluation.compute_perplexity):
             metrics["eval_perplexity"] = math.exp(min(metrics["eval_loss"], 50.0))
+        rows = dataset if dataset is not None else self.eval_rows
+        extra = generation_metrics(self.config, self.trainer.model, self.tokenizer, rows)
+        if extra:
+            metrics.update(extra)
+            self.trainer.log(extra)  # into metrics.jsonl and the trackers with the rest
         return metrics
 
     def save_model(self, path: str | None = None) -> str:
