@@ -91,6 +91,10 @@ def test_unbuilt_model_fields_are_refused_not_ignored():
     sft = UnifiedConfig(algo="sft", model={"name_or_path": "m", "reward_model_name": "OpenAssistant/rm"}, datasets=["d"])
     with pytest.raises(EngineError, match="model.reward_model_name: a reward model is the reward of online runs"):
         backend.check(sft)
+    ppo = UnifiedConfig(algo="ppo", model={"name_or_path": "m"}, datasets=["d"], rewards=["length"],
+                        logging={"sample_logging": {"enabled": True}})
+    with pytest.raises(EngineError, match="sample logging is not built for PPO"):
+        backend.check(ppo)
 
 
 def test_sft_path_starts_from_the_sft_checkpoint(tmp_path):

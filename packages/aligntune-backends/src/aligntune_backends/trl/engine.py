@@ -180,6 +180,9 @@ class TRLBackend:
             if stray:
                 raise EngineError(f"{', '.join('model.' + n for n in stray)}: a reward model is the reward of online "
                                   f"runs (grpo, gspo, dapo, drgrpo, ppo); {algo.value} does not use one; remove it")
+        if algo is AlgorithmType.PPO and config.logging.sample_logging.enabled:
+            raise EngineError("logging.sample_logging: sample logging is not built for PPO (AlignTune's own loop); "
+                              "it runs with sft, dpo, reward_model and the GRPO family; set enabled: false")
         from .reward_models import RewardModelError, check_reward_source
 
         try:
