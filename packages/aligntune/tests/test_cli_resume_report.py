@@ -49,7 +49,7 @@ def test_resume_continues_from_the_latest_checkpoint(finished_run):
 def test_resume_refuses_what_it_cannot_continue(finished_run, tmp_path):
     done = runner.invoke(app, ["resume", str(finished_run), "--max-steps", "2", "--checkpoint",
                                str(finished_run / "checkpoint-4")], env=WIDE)
-    assert done.exit_code == 1 and "pass --max-steps greater than 4" in done.output
+    assert done.exit_code == 1 and "at step 4 of 2; pass --max-steps N with N greater than 4" in done.output
     empty = runner.invoke(app, ["resume", str(tmp_path)], env=WIDE)
     assert empty.exit_code == 1 and "has no resolved_config.yaml" in empty.output
     (tmp_path / "resolved_config.yaml").write_text((finished_run / "resolved_config.yaml").read_text())
@@ -136,3 +136,24 @@ def test_report_of_a_meta_es_run_plots_fitness_per_iteration(tmp_path):
     assert "metrics up to step 3" in result.output
     page = (tmp_path / "report" / "report.html").read_text()
     assert "<td>best_fitness</td><td>0.2</td><td>3</td><td>3</td>" in page
+
+
+def test_meta_es_resumes_from_its_es_state(tmp_path):
+    from aligntune_config import ConfigLoader
+
+    from aligntune.cli.resume import progress, resume_config
+
+    config = ConfigLoader.load({"algo": "meta_es", "model": {"name_or_path": "embedded:tiny-random"},
+                                "datasets": ["builtin:arithmetic"], "rewards": ["math"],
+                                "train": {"per_device_batch_size": 2}, "meta_es": {"meta_iterations": 2, "N": 2, "T": 1}})
+    ConfigLoader.save_resolved_config(config, tmp_path)
+    missing = runner.invoke(app, ["resume", str(tmp_path), "--max-steps", "3"], env=WIDE)
+    assert missing.exit_code == 1 and "no meta_es_state.json" in missing.output
+    assert "use --set meta_es.meta_iterations=N" in missing.output
+    state = tmp_path / "meta_es_state.json"
+    state.write_text(json.dumps({"history": [{"iteration": 0}, {"iteration": 1}]}))
+    finished = runner.invoke(app, ["resume", str(tmp_path)], env=WIDE)
+    assert finished.exit_code == 1 and "at step 2 of 2; pass --set meta_es.meta_iterations=N" in finished.output
+    resumed, found = resume_config(tmp_path, sets=["meta_es.meta_iterations=4"])
+    assert found == state and resumed.meta_es.resume == str(state) and resumed.logging.output_dir == str(tmp_path)
+    assert progress(resumed, found) == (2, 4, "--set meta_es.meta_iterations=N")

@@ -175,7 +175,7 @@ def resume(
 
     from aligntune_config import ConfigLoader, ConfigValidationError, SpecStringError
 
-    from .resume import checkpoint_step, launch_args, resume_config
+    from .resume import launch_args, progress, resume_config
 
     console = Console()
     try:
@@ -183,10 +183,10 @@ def resume(
         resolved = ConfigLoader.validate_config(resolved)
     except (ConfigValidationError, SpecStringError) as exc:
         _fail(console, "cannot resume", exc)
-    step = checkpoint_step(found)
-    if resolved.train.max_steps is not None and resolved.train.max_steps <= step:
-        _fail(console, "cannot resume", f"{found.name} is at step {step} and train.max_steps is "
-              f"{resolved.train.max_steps}; pass --max-steps greater than {step} to train further")
+    step, limit, raise_with = progress(resolved, found)
+    if limit is not None and limit <= step:
+        _fail(console, "cannot resume", f"{found.name} is at step {step} of {limit}; pass {raise_with} with N "
+              f"greater than {step} to train further")
     console.print(f"resuming {resolved.algo.value} from {found} (step {step})", highlight=False, soft_wrap=True)
     from .train_unified import launched_process
 

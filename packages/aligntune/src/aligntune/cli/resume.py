@@ -5,6 +5,9 @@ checkpoints ``checkpoint-<step>/`` (model, optimizer, scheduler, RNG and ``train
 loads that config, points ``train.resume_from_checkpoint`` at the checkpoint with the highest step, and
 keeps ``logging.output_dir`` on the folder given (the saved path may be relative to another directory).
 ``--max-steps`` extends a finished run; ``--set KEY=VALUE`` changes any other field.
+
+A Meta-ES run resumes from its ES state instead (``meta_es_state.json``, written after every iteration):
+``meta_es.resume`` points at it, and ``--set meta_es.meta_iterations=N`` extends a finished search.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from .resolve import parse_set
 
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)")
 STATE_FILE = "trainer_state.json"
+META_ES_STATE = "meta_es_state.json"
 
 
 def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
@@ -48,6 +52,10 @@ def resume_config(run_dir: Path, *, max_steps: int | None = None, sets: list[str
     if not saved.is_file():
         raise ConfigValidationError([ConfigIssue("run_dir", f"{run_dir} has no {RESOLVED_FILENAME}; give the "
                                                  "output folder (logging.output_dir) of a run that has started")])
+    import yaml
+
+    if (yaml.safe_load(saved.read_text(encoding="utf-8")) or {}).get("algo") == "meta_es":
+        return _meta_es_config(run_dir, saved, max_steps=max_steps, sets=sets, checkpoint=checkpoint)
     if checkpoint is None:
         checkpoint = latest_checkpoint(run_dir)
     if checkpoint is None:
@@ -68,14 +76,45 @@ def resume_config(run_dir: Path, *, max_steps: int | None = None, sets: list[str
     return ConfigLoader.load(saved, overrides), Path(checkpoint)
 
 
+def _meta_es_config(run_dir: Path, saved: Path, *, max_steps: int | None, sets: list[str] | None,
+                    checkpoint: Path | None) -> tuple[UnifiedConfig, Path]:
+    state = run_dir / META_ES_STATE
+    issues = []
+    if not state.is_file():
+        issues.append(ConfigIssue("run_dir", f"{run_dir} has no {META_ES_STATE} to resume the Meta-ES search from "
+                                  "(it is written after every ES iteration)"))
+    if max_steps is not None:
+        issues.append(ConfigIssue("--max-steps", "a Meta-ES search is extended by iterations: use "
+                                  "--set meta_es.meta_iterations=N (train.max_steps is each candidate's NM-GRPO run)"))
+    if checkpoint is not None:
+        issues.append(ConfigIssue("--checkpoint", f"a Meta-ES search resumes from its {META_ES_STATE}, not a checkpoint"))
+    if issues:
+        raise ConfigValidationError(issues)
+    overrides: dict[str, Any] = {"meta_es.resume": str(state), "logging.output_dir": str(run_dir)}
+    overrides.update(parse_set(sets or []))
+    return ConfigLoader.load(saved, overrides), state
+
+
+def progress(config: UnifiedConfig, found: Path) -> tuple[int, int | None, str]:
+    """``(done, limit, how to raise the limit)`` of the run ``found`` (a checkpoint or Meta-ES's state):
+    steps and ``train.max_steps``, or ES iterations and ``meta_es.meta_iterations``."""
+    import json
+
+    if Path(found).name == META_ES_STATE:
+        done = len(json.loads(Path(found).read_text(encoding="utf-8")).get("history", []))
+        return done, config.meta_es.meta_iterations, "--set meta_es.meta_iterations=N"
+    return checkpoint_step(found), config.train.max_steps, "--max-steps N"
+
+
 def launch_args(run_dir: Path, checkpoint: Path, *, max_steps: int | None = None,
                 sets: list[str] | None = None) -> list[str]:
     """The ``train_unified`` command line that resumes ``run_dir`` from ``checkpoint`` in every process of a
     multi-process run: it resolves to the same config as :func:`resume_config`."""
     from .train_unified import argv_from
 
+    key = "meta_es.resume" if Path(checkpoint).name == META_ES_STATE else "train.resume_from_checkpoint"
     return argv_from(Path(run_dir) / RESOLVED_FILENAME, max_steps=max_steps, output_dir=str(run_dir),
-                     sets=[f"train.resume_from_checkpoint={checkpoint}", *(sets or [])])
+                     sets=[f"{key}={checkpoint}", *(sets or [])])
 
 
 def checkpoint_step(checkpoint: Path) -> int:
