@@ -170,7 +170,7 @@ def resume(
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="This checkpoint instead of the latest."),
     sets: Optional[list[str]] = SetOpt,
 ) -> None:
-    """Continue a run from its output folder: its saved resolved config and its latest checkpoint (Meta-ES: its ES state)."""
+    """Continue a run from its output folder: its saved config and latest checkpoint (Meta-ES: its ES state)."""
     from rich.console import Console
 
     from aligntune_config import ConfigLoader, ConfigValidationError, SpecStringError
