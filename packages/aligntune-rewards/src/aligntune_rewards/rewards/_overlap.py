@@ -90,8 +90,10 @@ class Fast13a:
         self._fallback = None
         if tuple(repl for _, repl in rules) != _13A_TEMPLATES:
             self._fallback = Tokenizer13a()
+        # each rule with the characters one of which its matches contain (a rule without them is skipped)
         self._steps = list(zip((p for p, _ in rules),
-                               (_spaced_one, _spaced_after_both, _spaced_around_first, _spaced_after_both)))
+                               (_spaced_one, _spaced_after_both, _spaced_around_first, _spaced_after_both),
+                               (None, ".,", ".,", "-")))
 
     def __call__(self, line: str) -> str:
         if self._fallback is not None:
@@ -100,8 +102,9 @@ class Fast13a:
         if "&" in line:
             line = line.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
         line = f" {line} "
-        for pattern, apply in self._steps:
-            line = apply(pattern, line)
+        for pattern, apply, needs in self._steps:
+            if needs is None or any(c in line for c in needs):
+                line = apply(pattern, line)
         return " ".join(line.split())
 
 

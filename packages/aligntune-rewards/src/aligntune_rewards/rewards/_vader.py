@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import string
 from functools import lru_cache
+from itertools import repeat
 
 
 class FastVader:
@@ -23,6 +24,7 @@ class FastVader:
         self._vs = vs
         self.analyzer = vs.SentimentIntensityAnalyzer()
         self.lexicon: dict[str, float] = self.analyzer.lexicon
+        self._lexicon_keys = self.lexicon.keys()
         self.boosters: dict[str, float] = vs.BOOSTER_DICT
         self.special: dict[str, float] = vs.SPECIAL_CASES
         self.negate = frozenset(vs.NEGATE)
@@ -52,12 +54,9 @@ class FastVader:
 
     @staticmethod
     def _words(text: str) -> list[str]:
-        punct = string.punctuation
-        out = []
-        for token in text.split():
-            stripped = token.strip(punct)
-            out.append(token if len(stripped) <= 2 else stripped)
-        return out
+        tokens = text.split()
+        stripped = list(map(str.strip, tokens, repeat(string.punctuation)))
+        return [t if len(st) <= 2 else st for t, st in zip(tokens, stripped)]
 
     # --- the rules ----------------------------------------------------------------------------------
     def _negated(self, word: str) -> bool:
@@ -144,11 +143,13 @@ class FastVader:
         text = self._no_emoji(text)
         words = self._words(text)
         n = len(words)
-        low = [w.lower() for w in words]
-        n_upper = sum(1 for w in words if w.isupper())
-        is_cap_diff = 0 < n - n_upper < n
+        low = list(map(str.lower, words))
         sentiments: list = [0] * n
         lex, boosters = self.lexicon, self.boosters
+        if self._lexicon_keys.isdisjoint(low):  # no lexicon word: every valence is 0
+            return sentiments, text
+        n_upper = sum(map(str.isupper, words))
+        is_cap_diff = 0 < n - n_upper < n
         for i, w in enumerate(low):
             if w in lex and w not in boosters and not (w == "kind" and i < n - 1 and low[i + 1] == "of"):
                 sentiments[i] = self._valence(words, low, i, is_cap_diff)

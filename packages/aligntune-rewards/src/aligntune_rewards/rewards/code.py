@@ -127,33 +127,22 @@ class CodeQualityReward(Reward):
         self.max_complexity = max_complexity
 
     def score(self, text, *, prompt=None, reference=None, row=None):
-        from pyflakes.api import check
-        from pyflakes.reporter import Reporter
-        from radon.complexity import cc_visit
+        from pyflakes.checker import Checker
+        from radon.complexity import cc_visit_ast
 
         code = extract_code(text)
         if not code.strip():
             return 0.0
         try:
-            ast.parse(code)
-        except (SyntaxError, ValueError):
+            tree = ast.parse(code)  # parsed once for both tools (pyflakes' check and radon's cc_visit
+        except (SyntaxError, ValueError):  # parse the same source the same way)
             return 0.0
-
-        class _Count:
-            def __init__(self):
-                self.lines = 0
-
-            def write(self, message: str) -> None:
-                self.lines += message.count("\n")
-
-        warnings = _Count()
-        errors = _Count()
-        count = check(code, "completion.py", Reporter(warnings, errors))
-        lint = max(0.0, 1.0 - 0.2 * count)
         try:
-            blocks = cc_visit(code)
+            blocks = cc_visit_ast(tree)
         except (SyntaxError, ValueError):
             blocks = []
+        count = len(Checker(tree, filename="completion.py").messages)
+        lint = max(0.0, 1.0 - 0.2 * count)
         worst = max((b.complexity for b in blocks), default=1)
         limit = self.max_complexity
         simplicity = 1.0 if worst <= limit else clamp(1.0 - (worst - limit) / (2.0 * limit))

@@ -16,6 +16,7 @@ logger = logging.getLogger("aligntune.rewards")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
 _NUM = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?")
+_LETTERS = re.compile(r"[a-z]+")
 _warned: set[str] = set()
 
 
@@ -99,22 +100,22 @@ class FactualCorrectnessReward(Reward):
     description = "Reference content words recalled and numbers agreeing with the reference (heuristic)."
 
     @staticmethod
-    def _content(text: str) -> set[str]:
-        return {stem(t) for t in re.findall(r"[a-z]+", text.lower()) if t not in STOPWORDS and len(t) > 2}
+    def _content(text: str) -> frozenset[str]:
+        return frozenset(stem(t) for t in set(_LETTERS.findall(text.lower())).difference(STOPWORDS) if len(t) > 2)
 
     @staticmethod
-    def _numbers(text: str) -> set[float]:
-        return {float(n.replace(",", "")) for n in _NUM.findall(text)}
+    def _numbers(text: str) -> frozenset[float]:
+        return frozenset(float(n.replace(",", "")) for n in _NUM.findall(text))
 
     def score(self, text, *, prompt=None, reference=None, row=None):
         refs = _refs(reference)
         if not refs:
             return _missing(self.name)
         best = 0.0
+        content, tn = self._content(text), self._numbers(text)
         for ref in refs:
-            want = self._content(ref)
-            recall = len(want & self._content(text)) / len(want) if want else 1.0
-            rn, tn = self._numbers(ref), self._numbers(text)
+            want, rn = _reference_facts(ref)
+            recall = len(want & content) / len(want) if want else 1.0
             if not rn and not tn:
                 numbers = 1.0
             elif not rn or not tn:
@@ -124,6 +125,12 @@ class FactualCorrectnessReward(Reward):
                 numbers = 2 * common / (len(rn) + len(tn))
             best = max(best, 0.6 * recall + 0.4 * numbers)
         return clamp(best)
+
+
+@lru_cache(maxsize=8192)
+def _reference_facts(ref: str) -> tuple[frozenset[str], frozenset[float]]:
+    """Content stems and numbers of a reference, memoised (completions of a group share it)."""
+    return FactualCorrectnessReward._content(ref), FactualCorrectnessReward._numbers(ref)
 
 
 class BleuReward(Reward):
