@@ -67,7 +67,6 @@ def run_one(run: dict, model: str, steps: int, output: Path) -> dict:
     require_cuda()
     import torch
     from aligntune.run import build_trainer
-
     from aligntune_config import UnifiedConfig
 
     config = UnifiedConfig(**config_for(run, model, steps, output))
@@ -116,8 +115,8 @@ def main() -> int:
     print(f"\n{'algo':6} {'backend':8} {'vLLM':5} {'tokens/s':>10} {'peak alloc GiB':>15} {'device GiB':>11}  note")
     for r in results:
         note = r.get("error", "").strip().splitlines()[-1][:60] if r.get("error") else r.get("gpu", "")
-        print(f"{r['algo']:6} {r['backend']:8} {'yes' if r['vllm'] else 'no':5} {str(r.get('tokens_per_s', '-')):>10} "
-              f"{str(r.get('peak_allocated_gib', '-')):>15} {str(r.get('device_used_gib', '-')):>11}  {note}")
+        print(f"{r['algo']:6} {r['backend']:8} {'yes' if r['vllm'] else 'no':5} {r.get('tokens_per_s', '-')!s:>10} "
+              f"{r.get('peak_allocated_gib', '-')!s:>15} {r.get('device_used_gib', '-')!s:>11}  {note}")
     return 0 if all("error" not in r for r in results) else 1
 
 

@@ -14,7 +14,6 @@ import sys
 import types
 
 import pytest
-
 from aligntune_backends.unsloth import probe
 from aligntune_config import UnifiedConfig
 

@@ -5,7 +5,6 @@ DPO). Where an algorithm has no such option the config refuses the field instead
 from __future__ import annotations
 
 import pytest
-
 from aligntune_backends.trl.args import build_args
 from aligntune_config import UnifiedConfig
 from aligntune_config.errors import ConfigValidationError

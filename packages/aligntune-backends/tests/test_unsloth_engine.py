@@ -9,19 +9,20 @@ import importlib.machinery
 import math
 import sys
 import types
+from typing import ClassVar
 
 import pytest
 
 datasets = pytest.importorskip("datasets")
 
-from aligntune_backends.models import ModelLoadError, linear_module_names  # noqa: E402
-from aligntune_backends.trl.engine import EngineError  # noqa: E402
-from aligntune_backends.unsloth import engine as unsloth_engine  # noqa: E402
-from aligntune_backends.unsloth import probe  # noqa: E402
-from aligntune_backends.unsloth.engine import backend, trainer_config  # noqa: E402
-from aligntune_backends.unsloth.loading import load_kwargs, peft_kwargs  # noqa: E402
-from aligntune_config import UnifiedConfig  # noqa: E402
-from aligntune_config.errors import ConfigValidationError as ConfigError  # noqa: E402
+from aligntune_backends.models import ModelLoadError, linear_module_names
+from aligntune_backends.trl.engine import EngineError
+from aligntune_backends.unsloth import engine as unsloth_engine
+from aligntune_backends.unsloth import probe
+from aligntune_backends.unsloth.engine import backend, trainer_config
+from aligntune_backends.unsloth.loading import load_kwargs, peft_kwargs
+from aligntune_config import UnifiedConfig
+from aligntune_config.errors import ConfigValidationError as ConfigError
 
 ROWS = [{"prompt": f"What is {i} plus {i}?", "completion": f" {2 * i}", "chosen": f" {2 * i}",
          "rejected": f" {2 * i + 1}", "answer": str(2 * i)} for i in range(8)]
@@ -46,7 +47,7 @@ def config(algo="sft", backend_name="unsloth", model=None, **train):
 class FakeFastLanguageModel:
     """Records the calls and returns real (tiny) transformers/peft objects, as Unsloth would."""
 
-    calls: list[tuple[str, dict]] = []
+    calls: ClassVar[list[tuple[str, dict]]] = []
 
     @staticmethod
     def from_pretrained(**kwargs):

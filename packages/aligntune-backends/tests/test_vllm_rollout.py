@@ -7,10 +7,15 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-
 from aligntune_backends import vllm_rollout
 from aligntune_backends.trl.args import build_args
-from aligntune_backends.vllm_rollout import VLLMRollout, VLLMUnavailable, check_vllm, pad_responses, vllm_generation_kwargs
+from aligntune_backends.vllm_rollout import (
+    VLLMRollout,
+    VLLMUnavailable,
+    check_vllm,
+    pad_responses,
+    vllm_generation_kwargs,
+)
 from aligntune_config import UnifiedConfig
 
 

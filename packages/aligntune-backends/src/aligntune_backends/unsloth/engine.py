@@ -30,7 +30,7 @@ logger = logging.getLogger("aligntune.backends.unsloth")
 SUPPORTED = frozenset(a for a in UNSLOTH_ALGORITHMS if trl_backend.supports(a))
 
 
-def trainer_config(config: "UnifiedConfig") -> "UnifiedConfig":
+def trainer_config(config: UnifiedConfig) -> UnifiedConfig:
     """The config the shared (TRL) trainer construction gets. With Unsloth's vLLM generation the GRPO
     family's trainer is told ``use_vllm`` (Unsloth's patched GRPOTrainer then generates with the
     model's own vLLM engine); ``fast_inference`` itself was consumed by the model loading."""
@@ -54,7 +54,7 @@ class UnslothBackend:
     def supports(self, algorithm: AlgorithmType) -> bool:
         return AlgorithmType(algorithm) in SUPPORTED
 
-    def check(self, config: "UnifiedConfig") -> None:
+    def check(self, config: UnifiedConfig) -> None:
         """Refuse what this engine cannot run, before any model is loaded."""
         algo = config.algo
         if algo not in SUPPORTED:
@@ -74,7 +74,7 @@ class UnslothBackend:
                               "16-bit or 4-bit weights; use load_in_4bit or turn fast_inference off")
         trl_backend.check(trainer_config(config))
 
-    def create_trainer(self, config: "UnifiedConfig", *, train_dataset: Any, eval_dataset: Any = None,
+    def create_trainer(self, config: UnifiedConfig, *, train_dataset: Any, eval_dataset: Any = None,
                        reward_functions: Sequence[Any] = (), reward_names: Sequence[str] | None = None,
                        model: Any = None, tokenizer: Any = None, callbacks: Sequence[Any] = ()) -> Any:
         """Load the model with Unsloth (unless ``model`` and ``tokenizer`` are given) and build the

@@ -12,7 +12,13 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..models.errors import ModelLoadError
-from ..models.lora import ALL_LINEAR, DEFAULT_LORA_DROPOUT, check_target_modules, default_target_modules, linear_module_names
+from ..models.lora import (
+    ALL_LINEAR,
+    DEFAULT_LORA_DROPOUT,
+    check_target_modules,
+    default_target_modules,
+    linear_module_names,
+)
 from ..models.resolve import locate_model
 from ..trl.args import GRPO_LIKE
 
@@ -22,14 +28,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger("aligntune.backends.unsloth")
 
 
-def uses_vllm(config: "UnifiedConfig") -> bool:
+def uses_vllm(config: UnifiedConfig) -> bool:
     """Whether the run generates with Unsloth's colocated vLLM engine: ``train.fast_inference``, or
     ``train.use_vllm`` (colocate) for the GRPO family."""
     t = config.train
     return bool(t.fast_inference or (t.use_vllm and config.algo in GRPO_LIKE))
 
 
-def model_path(config: "UnifiedConfig") -> str:
+def model_path(config: UnifiedConfig) -> str:
     """What ``FastLanguageModel.from_pretrained`` loads: a Hub id or a model folder (``model.sft_path``
     when set; embedded models and local GGUF files resolve to their converted, cached folder)."""
     m = config.model
@@ -43,7 +49,7 @@ def model_path(config: "UnifiedConfig") -> str:
     return location.path
 
 
-def load_kwargs(config: "UnifiedConfig", dtype: Any, quantization_config: Any = None) -> dict[str, Any]:
+def load_kwargs(config: UnifiedConfig, dtype: Any, quantization_config: Any = None) -> dict[str, Any]:
     """Arguments of ``FastLanguageModel.from_pretrained`` for ``config``. ``dtype``: the torch dtype of
     the weights (``None``: Unsloth's choice); ``quantization_config``: the BitsAndBytesConfig of
     ``model.quantization`` when it is enabled."""
@@ -81,7 +87,7 @@ def load_kwargs(config: "UnifiedConfig", dtype: Any, quantization_config: Any = 
     return kwargs
 
 
-def lora_targets(config: "UnifiedConfig", model: Any) -> list[str] | str:
+def lora_targets(config: UnifiedConfig, model: Any) -> list[str] | str:
     """``model.lora_target_modules`` checked against ``model`` (default: its attention projections);
     ``all-linear`` written out as the model's linear layer names."""
     targets = config.model.lora_target_modules
@@ -94,7 +100,7 @@ def lora_targets(config: "UnifiedConfig", model: Any) -> list[str] | str:
     return targets if isinstance(targets, str) else list(targets)
 
 
-def peft_kwargs(config: "UnifiedConfig", model: Any) -> dict[str, Any]:
+def peft_kwargs(config: UnifiedConfig, model: Any) -> dict[str, Any]:
     """Arguments of ``FastLanguageModel.get_peft_model`` (after ``model``) for ``config``."""
     m = config.model
     return {
@@ -109,7 +115,7 @@ def peft_kwargs(config: "UnifiedConfig", model: Any) -> dict[str, Any]:
     }
 
 
-def _dtype_and_quantization(config: "UnifiedConfig") -> tuple[Any, Any]:
+def _dtype_and_quantization(config: UnifiedConfig) -> tuple[Any, Any]:
     import torch
 
     from ..models.precision import bitsandbytes_config, check_quantization, probe_device, resolve_precision
@@ -132,7 +138,7 @@ def fast_language_model() -> Any:
     return FastLanguageModel
 
 
-def load_with_unsloth(config: "UnifiedConfig", fast_model: Any = None) -> tuple[Any, Any]:
+def load_with_unsloth(config: UnifiedConfig, fast_model: Any = None) -> tuple[Any, Any]:
     """Load ``config.model`` with ``FastLanguageModel.from_pretrained`` and, with ``model.use_peft``,
     add LoRA adapters with ``FastLanguageModel.get_peft_model``. ``fast_model``: the FastLanguageModel
     class (default: imported from unsloth)."""
