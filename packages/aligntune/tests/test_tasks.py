@@ -92,3 +92,13 @@ def test_math_task_trains_grpo_with_the_math_reward(tmp_path):
     trainer.train()
     logged = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert any("reward" in k for row in logged for k in row)
+
+
+def test_a_known_benchmark_gives_grpo_its_task_rewards_when_nothing_else_does():
+    config = resolve(datasets=["openai/gsm8k"])
+    assert [r.type for r in config.rewards] == ["math_accuracy"]
+    code = resolve("dapo", datasets=[{"name": "/data/sanitized-mbpp.json"}])
+    assert [r.type for r in code.rewards] == ["code_execution"]
+    assert resolve(datasets=["openai/gsm8k"], rewards=["length"]).rewards[0].type == "length"
+    assert resolve(datasets=["my/own-data"]).rewards == []  # unknown data: nothing is guessed
+    assert resolve("sft", datasets=["openai/gsm8k"]).evaluation.metrics is None  # only online runs without rewards

@@ -57,6 +57,16 @@ def algorithm_spec(algo: AlgorithmType) -> Any:
     return ALGORITHMS.get(algo.value) if algo.value in ALGORITHMS else None
 
 
+BENCHMARK_TASKS = {"gsm8k": "math", "mbpp": "code", "humaneval": "code", "human-eval": "code", "hh-rlhf": "conversation"}
+"""Dataset names (Hub ids or file names containing them) whose task is known: an online run of the GRPO
+family with no reward source takes that task's default rewards (docs/tasks.md)."""
+
+
+def benchmark_task(name: str) -> str | None:
+    base = name.lower().replace("\\", "/").rsplit("/", 1)[-1]
+    return next((task for key, task in BENCHMARK_TASKS.items() if key in base), None)
+
+
 def _set(obj: "StrictModel", name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
     obj.model_fields_set.add(name)
@@ -202,6 +212,14 @@ class _Resolver:
             for ds in c.datasets:
                 if ds.task_type is not None:
                     weights[ds.task_type.value] = weights.get(ds.task_type.value, 0.0) + ds.weight
+        if not weights and c.algo in GRPO_FAMILY and not c.rewards and not c.model.reward_source_given:
+            # nothing says what to reward: a known benchmark's name says what its task is
+            for ds in c.datasets:
+                task = benchmark_task(ds.name)
+                if task is not None:
+                    weights[task] = weights.get(task, 0.0) + ds.weight
+            if weights:
+                logger.info("no rewards given: task(s) %s inferred from the dataset names", ", ".join(weights))
         defined = {name: TASKS.get(name) for name in weights if name in TASKS}
         for name in weights:
             if name not in defined:
