@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from aligntune.cli.main import app  # noqa: E402
+from aligntune.cli.main import app
 
 SHARED = pathlib.Path(__file__).resolve().parents[3].parent / "shared" / "data"
 ALPACA = SHARED / "alpaca_200.json"
