@@ -82,6 +82,10 @@ def check_meta_es(config: UnifiedConfig) -> None:
     if config.train.resume_from_checkpoint:
         issues.append("train.resume_from_checkpoint: Meta-ES resumes from meta_es.resume (its state file), "
                       "candidates always start from the same weights")
+    for name in ("max_steps", "epochs"):
+        if name in config.train.model_fields_set and getattr(config.train, name) is not None:
+            issues.append(f"train.{name}: every Meta-ES candidate trains meta_es.T steps ({config.meta_es.T}); "
+                          f"set meta_es.T instead")
     if "eval_timeout" in config.meta_es.model_fields_set and not any(
             getattr(r, "type", None) and _takes_timeout(r.type) for r in config.rewards):
         issues.append("meta_es.eval_timeout: no configured reward executes code (none takes a timeout); remove it")
