@@ -62,7 +62,7 @@ class Tokens:
     """A text lower-cased and tokenised once, shared by every :class:`PhraseMatcher` that looks at it
     (a reward that checks several lexicons tokenises the completion once)."""
 
-    __slots__ = ("lower", "toks", "_joined")
+    __slots__ = ("_joined", "lower", "toks")
 
     def __init__(self, text: str):
         self.lower = text.lower()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 _REF_CACHE = 8192  # distinct references kept per metric
@@ -139,8 +140,7 @@ class FastSentenceBleu:
             lengths.append(len(tokens))
             for acc, grams in zip(merged, self._grams(tokens)):
                 for gram, c in Counter(grams).items():  # max over references, as sacrebleu merges them
-                    if c > acc[gram]:
-                        acc[gram] = c
+                    acc[gram] = max(acc[gram], c)
         # per order: the n-grams, and those that occur more than once (with their counts)
         return [(set(c), {g: k for g, k in c.items() if k > 1}) for c in merged], lengths
 
@@ -149,15 +149,16 @@ class FastSentenceBleu:
         tokens = self._tokens(hypothesis)
         hyp_len = len(tokens)
         correct, total = [], []
-        for grams, (ref_set, ref_multi) in zip(self._grams(tokens), ref_info):
-            total.append(len(grams))
-            distinct = set(grams)
+        for n, (ref_set, ref_multi) in enumerate(ref_info, start=1):
+            count = max(0, hyp_len - n + 1)
+            total.append(count)
+            distinct = set(zip(*[tokens[k:] for k in range(n)]))
             common = distinct & ref_set
             matched = len(common)  # clipped count is min(hyp count, ref count): 1 unless both repeat
-            if ref_multi and len(distinct) != len(grams):
+            if ref_multi and len(distinct) != count:
                 both = common.intersection(ref_multi)
                 if both:
-                    counts = Counter(grams)
+                    counts = Counter(zip(*[tokens[k:] for k in range(n)]))
                     matched += sum(min(counts[g], ref_multi[g]) - 1 for g in both)
             correct.append(matched)
         stats = [hyp_len, self.bleu._get_closest_ref_len(hyp_len, ref_lens)] + correct + total
@@ -284,7 +285,7 @@ def meteor_single(hyp: list[str], reference: str, alpha: float, beta: float, gam
         return 0.0
     matches.sort()
     chunks = 1
-    for (h0, r0), (h1, r1) in zip(matches, matches[1:]):
+    for (h0, r0), (h1, r1) in pairwise(matches):
         if h1 != h0 + 1 or r1 != r0 + 1:
             chunks += 1
     precision = float(count) / len(hyp)
