@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from aligntune_config.answers import extract_final_answer, gsm8k_answer, last_boxed, last_number, to_number
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
