@@ -88,3 +88,15 @@ def test_meta_es_refuses_fields_it_would_not_use(tmp_path):
     hub["evaluation"] = {"before_after": True, "holdout_fraction": 0.25, "metrics": ["math_accuracy"]}
     with pytest.raises(ValueError, match="evaluation.before_after: does not apply to meta_es"):
         create_rl_trainer(hub)
+
+
+def test_candidate_fitness_pickles_for_worker_processes(tmp_path):
+    """num_workers > 1 sends the fitness to spawned processes: it pickles without what it loaded."""
+    import pickle
+
+    from aligntune.meta_es_run import CandidateFitness
+    from aligntune_config import ConfigLoader
+
+    resolved = ConfigLoader.load(config(tmp_path))
+    copy = pickle.loads(pickle.dumps(CandidateFitness(resolved, 1)))
+    assert copy.config == resolved and copy._loaded is None and copy.units_per_group == 1
