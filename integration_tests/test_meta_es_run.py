@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from aligntune import create_rl_trainer  # noqa: E402
+from aligntune import create_rl_trainer
 
 
 @pytest.fixture(autouse=True)

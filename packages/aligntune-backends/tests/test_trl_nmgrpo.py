@@ -11,8 +11,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 datasets = pytest.importorskip("datasets")
 
-from aligntune_backends.trl.engine import EngineError, backend  # noqa: E402
-from aligntune_config import UnifiedConfig  # noqa: E402
+from aligntune_backends.trl.engine import EngineError, backend
+from aligntune_config import UnifiedConfig
 
 ROWS = [{"prompt": f"What is {i} plus {i}?", "answer": str(2 * i)} for i in range(12)]
 
@@ -38,7 +38,6 @@ def make(tmp_path, *, peft, coefficient, max_steps=2, **train):
 
 def test_loss_is_grpo_plus_lambda_times_the_bregman_divergence(tmp_path):
     import torch
-
     from aligntune_algos import mirror as M
 
     trainer = make(tmp_path, peft=False, coefficient=0.5, kl_coef=0.0)

@@ -40,8 +40,16 @@ import torch
 import torch.nn.functional as F
 
 from . import grpo_math
-from .grpo_math import (aggregate, clipped_objective, group_advantages, informative_groups, k3_kl, sequence_ratio,
-                        soft_overlong_penalty, token_ratio)
+from .grpo_math import (
+    aggregate,
+    clipped_objective,
+    group_advantages,
+    informative_groups,
+    k3_kl,
+    sequence_ratio,
+    soft_overlong_penalty,
+    token_ratio,
+)
 from .meta_es import atomic_write_text
 
 if TYPE_CHECKING:

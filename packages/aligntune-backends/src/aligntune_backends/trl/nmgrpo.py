@@ -35,7 +35,7 @@ logger = logging.getLogger("aligntune.backends.trl.nmgrpo")
 LINEAR_LOSS_TYPES = ("grpo", "bnpo", "dr_grpo", "dapo")
 
 
-def nmgrpo_trainer(base: type, math: Any, mirror_config: "NeuralMirrorConfig") -> type:
+def nmgrpo_trainer(base: type, math: Any, mirror_config: NeuralMirrorConfig) -> type:
     """A subclass of TRL's GRPOTrainer ``base`` (or of a subclass of it) whose loss adds λ·D_h (see the
     module docstring). ``math`` is NM-GRPO's maths module (it gives ``MirrorMap`` and ``mirror_penalty``)."""
     import torch
