@@ -18,20 +18,6 @@ KL_BOUND = 5.0
 
 
 @pytest.fixture(scope="module")
-def ppo_math_registered():
-    """The ppo AlgorithmSpec must name its maths module (aligntune_algos.specs.PPO_MATH); set it here
-    until the spec declares it, so these tests exercise the registry path the trainer uses."""
-    from aligntune_config.registry import ALGORITHMS
-
-    spec = ALGORITHMS.get("ppo")
-    before = spec.math_module
-    if before is None:
-        spec.math_module = "aligntune_algos.ppo_math"
-    yield spec
-    spec.math_module = before
-
-
-@pytest.fixture(scope="module")
 def one_thread():
     """One torch thread: steadier timings on 2 shared cores."""
     threads = torch.get_num_threads()
@@ -45,7 +31,7 @@ def make_config(tmp_path, **train):
 
     base = {"rollout_batch_size": 32, "per_device_batch_size": 16, "max_steps": STEPS, "learning_rate": 1e-2,
             "response_length": 2, "num_ppo_epochs": 2, "temperature": 1.0, "top_p": 1.0, "missing_eos_penalty": 0.0,
-            "save_strategy": "no", "eval_strategy": "no", "adap_kl_ctrl": False, "kl_coef": 0.1, "seed": 1}
+            "save_strategy": "no", "eval_strategy": "no", "adap_kl_ctrl": False, "kl_coef": 0.1, "seed": 1, "lr_scheduler": "constant"}
     base.update(train)
     return UnifiedConfig(algo="ppo", backend="trl", datasets=["prompts"], rewards=["length"],
                          model={"name_or_path": "embedded:tiny-random", "use_peft": False, "precision": "fp32"},
@@ -53,7 +39,7 @@ def make_config(tmp_path, **train):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, ppo_math_registered, one_thread, tiny_random_path):
+def trained(tmp_path_factory, one_thread, tiny_random_path):
     from aligntune_backends.ppo import PPOTrainer
 
     out = tmp_path_factory.mktemp("ppo-learning")
@@ -69,6 +55,12 @@ def trained(tmp_path_factory, ppo_math_registered, one_thread, tiny_random_path)
     holder["good"] = (trainer.policy.get_input_embeddings().weight[:, 0] > 0).tolist()
     summary = trainer.train()
     return trainer, summary, out
+
+
+def test_the_trainer_uses_the_registered_ppo_maths():
+    from aligntune_backends.ppo import ppo_math
+
+    assert ppo_math().__name__ == "aligntune_algos.ppo_math"
 
 
 def test_reward_rises_while_kl_stays_bounded(trained):

@@ -12,19 +12,6 @@ import torch
 PROMPTS = ["Hello", "The cat", "One two", "Why is"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def ppo_math_registered():
-    """See test_ppo_learning: the ppo spec must name aligntune_algos.ppo_math as its maths module."""
-    from aligntune_config.registry import ALGORITHMS
-
-    spec = ALGORITHMS.get("ppo")
-    before = spec.math_module
-    if before is None:
-        spec.math_module = "aligntune_algos.ppo_math"
-    yield
-    spec.math_module = before
-
-
 def count_digits(completions, *, prompts=None, references=None, **columns):
     return [float(sum(ch.isdigit() for ch in c)) for c in completions]
 
@@ -35,7 +22,7 @@ def make(tmp_path, use_peft, model_fields=None, reward_fn=count_digits, **train)
 
     base = {"rollout_batch_size": 4, "per_device_batch_size": 2, "gradient_accumulation_steps": 2, "max_steps": 2,
             "learning_rate": 5e-2, "response_length": 4, "num_ppo_epochs": 1, "save_strategy": "no",
-            "eval_strategy": "no"}
+            "eval_strategy": "no", "lr_scheduler": "constant"}
     base.update(train)
     config = UnifiedConfig(algo="ppo", backend="trl", datasets=["prompts"], rewards=["length"],
                            model={"name_or_path": "embedded:tiny-random", "use_peft": use_peft, "precision": "fp32",

@@ -96,7 +96,7 @@ def trained(tmp_path_factory, reward_model_path, vocabulary_halves, one_thread):
         train={"rollout_batch_size": 32, "per_device_batch_size": 16, "max_steps": STEPS, "learning_rate": 1e-2,
                "response_length": 2, "num_ppo_epochs": 2, "temperature": 1.0, "top_p": 1.0,
                "missing_eos_penalty": 0.0, "save_strategy": "no", "eval_strategy": "no", "adap_kl_ctrl": False,
-               "kl_coef": 0.1, "seed": 1},
+               "kl_coef": 0.1, "seed": 1, "lr_scheduler": "constant"},
         logging={"output_dir": str(out), "loggers": [], "disable_tqdm": True})
     data = datasets.Dataset.from_list([{"prompt": p} for p in PROMPTS])
     fractions: list[float] = []

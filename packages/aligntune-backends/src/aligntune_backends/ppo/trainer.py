@@ -27,6 +27,7 @@ from .models import (
     reward_model_source,
     value_model_source,
 )
+from .options import build_scheduler, check_train_fields, prune_checkpoints
 from .rollout import RolloutGenerator
 from .update import PPOUpdate
 
@@ -101,6 +102,7 @@ class PPOTrainer:
                              f"{train_dataset.column_names}")
         if len(train_dataset) == 0:
             raise ValueError("the PPO train dataset is empty")
+        check_train_fields(config.train)
         reward_source = None if reward_model is not None else config_reward_source(config.model, reward_fn)
         self.config = config
         self.train_config = t = config.train
@@ -132,10 +134,11 @@ class PPOTrainer:
         for module in (self.policy, self.value_model):  # train mode, no dropout (as TRL's PPO)
             disable_dropout(module)
             module.train()
-        self.updater = PPOUpdate(self.math, t, model, self.reference, self.value_model, self.optimizer, params,
-                                 self.generator)
         self.total_steps = t.max_steps or max(1, math.ceil(len(train_dataset) / t.rollout_batch_size
                                                            * (t.epochs or 1.0)))
+        self.scheduler = build_scheduler(t, self.optimizer, self.total_steps)
+        self.updater = PPOUpdate(self.math, t, model, self.reference, self.value_model, self.optimizer, params,
+                                 self.generator, self.scheduler)
         self.history: list[dict[str, float]] = []
         self.global_step = 0
         self.output_dir = Path(config.logging.output_dir)
@@ -189,13 +192,16 @@ class PPOTrainer:
             self.kl_ctl.update(metrics["kl_per_token"], len(roll.completions))
             self.global_step += 1
             metrics.update(step=self.global_step, episode=self.global_step * t.rollout_batch_size,
-                           lr=t.learning_rate, time=round(time.monotonic() - start, 3))
+                           lr=float(self.scheduler.get_last_lr()[0]), time=round(time.monotonic() - start, 3))
+            if t.eval_strategy == "steps" and self.global_step % t.eval_interval == 0:
+                metrics.update(self.evaluate())
             self._record(metrics)
             bar.update(1)
             bar.set_postfix(reward=f"{metrics['reward_mean']:.3f}", kl=f"{metrics['kl']:.3f}")
             if (t.save_strategy == "steps" and self.global_step % t.save_interval == 0
                     and self.global_step < self.total_steps):
                 self.save_model(str(self.output_dir / f"checkpoint-{self.global_step}"))
+                prune_checkpoints(self.output_dir, t.save_total_limit)
         bar.close()
         runtime = time.monotonic() - start
         summary = {"global_step": self.global_step, "train_runtime": runtime,
@@ -206,11 +212,14 @@ class PPOTrainer:
 
     @torch.no_grad()
     def evaluate(self, dataset: Any = None) -> dict[str, float]:
-        """Sample responses for ``dataset`` (default: eval_dataset, else the train prompts) without updating;
-        mean and std of the score, mean KL to the reference and mean response length."""
+        """Sample responses for ``dataset`` (default: eval_dataset, else the train prompts) without updating,
+        in batches of ``per_device_eval_batch_size`` when set (else ``rollout_batch_size``); mean and std of
+        the score, mean KL to the reference and mean response length. Called every ``eval_interval`` steps
+        when ``eval_strategy`` is ``steps``."""
         dataset = dataset if dataset is not None else (self.eval_dataset if self.eval_dataset is not None
                                                        else self.train_dataset)
-        size = self.train_config.rollout_batch_size
+        t = self.train_config
+        size = t.per_device_eval_batch_size if "per_device_eval_batch_size" in t.model_fields_set else t.rollout_batch_size
         scores, kls, lengths = [], [], []
         for start in range(0, len(dataset), size):
             roll = self.rollouts.sample(self.policy, dataset[start:start + size])

@@ -53,7 +53,8 @@ class PPOUpdate:
     """The PPO maths around a policy, its reference, a value model and one optimizer."""
 
     def __init__(self, math: ModuleType, train: Any, policy: Any, reference: Reference, value_model: ValueModel,
-                 optimizer: torch.optim.Optimizer, params: list[torch.nn.Parameter], generator: torch.Generator):
+                 optimizer: torch.optim.Optimizer, params: list[torch.nn.Parameter], generator: torch.Generator,
+                 scheduler: Any = None):
         self.math = math
         self.train = train
         self.policy = policy
@@ -62,6 +63,7 @@ class PPOUpdate:
         self.optimizer = optimizer
         self.params = params
         self.generator = generator
+        self.scheduler = scheduler
 
     @torch.no_grad()
     def score(self, roll: Rollout, kl_coef: float) -> Scored:
@@ -104,7 +106,8 @@ class PPOUpdate:
 
     def optimize(self, roll: Rollout, s: Scored) -> dict[str, float]:
         """``num_ppo_epochs`` shuffled passes over minibatches of ``per_device_batch_size`` rows, an optimizer
-        step every ``gradient_accumulation_steps`` minibatches (and at the end of a pass)."""
+        step (and a learning-rate scheduler step) every ``gradient_accumulation_steps`` minibatches (and at
+        the end of a pass)."""
         t = self.train
         size = roll.responses.size(0)
         mb, accum = t.per_device_batch_size, t.gradient_accumulation_steps
@@ -122,6 +125,8 @@ class PPOUpdate:
                 norm = torch.nn.utils.clip_grad_norm_(self.params, t.max_grad_norm)
                 grad_norms.append(float(norm))
                 self.optimizer.step()
+                if self.scheduler is not None:
+                    self.scheduler.step()
                 self.optimizer.zero_grad(set_to_none=True)
         out = running.means()
         out["grad_norm"] = sum(grad_norms) / max(len(grad_norms), 1)
