@@ -227,7 +227,7 @@ class _Resolver:
         if not defined:
             return
         total = sum(weights[n] for n in defined)
-        wants_rewards = c.algo.is_online and c.algo is not AlgorithmType.META_ES and not c.rewards
+        wants_rewards = c.algo.is_online and not c.rewards  # Meta-ES scores its candidates with them
         if wants_rewards:
             rewards = []
             for name, task in defined.items():

@@ -7,8 +7,8 @@ use, so ``import aligntune`` stays light.
 
 Trainer factories: ``create_sft_trainer``, ``create_rl_trainer``, ``TrainerFactory`` and
 ``BackendFactory`` (also at ``aligntune.core.backend_factory``) build trainers for SFT, DPO, reward
-models, PPO, GRPO, GSPO, Dr. GRPO and DAPO. Not built yet (see the open issues): NM-GRPO, Meta-ES, the
-Unsloth backend, and the CLI's eval/resume/report commands.
+models, PPO, GRPO, GSPO, Dr. GRPO, DAPO, NM-GRPO and Meta-ES, on the TRL engine or (with CUDA and the
+``unsloth`` extra) the Unsloth engine. Not built yet: resuming PPO runs (their checkpoints hold weights only).
 
 Registries (views over ``aligntune_config.registry``): ``DatasetRegistry``, ``RewardRegistry``,
 ``TaskRegistry``. Utilities: ``UnifiedLogger`` (logging setup, metrics to console/JSONL/TensorBoard/W&B),
