@@ -6,29 +6,11 @@ import math
 import re
 from fractions import Fraction
 
+from aligntune_config.answers import gsm8k_answer, last_boxed
+
 from .base import BaseMetric, as_reference_lists, mean
 
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+(?:\.\d+)?)?|-?\.\d+")
-_HASHES = re.compile(r"####\s*(.+)")
-
-
-def _boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` (balanced braces), or None."""
-    start = text.rfind("\\boxed")
-    if start < 0:
-        return None
-    i = text.find("{", start)
-    if i < 0:
-        return None
-    depth = 0
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i + 1:j]
-    return None
 
 
 def _to_number(token: str) -> float | None:
@@ -51,12 +33,12 @@ def extract_answer(text: str) -> float | None:
     ``\\frac{a}{b}`` are evaluated. None when no number is found."""
     text = str(text)
     candidates = []
-    boxed = _boxed(text)
+    boxed = last_boxed(text)
     if boxed is not None:
         candidates.append(boxed)
-    hashes = _HASHES.findall(text)
-    if hashes:
-        candidates.append(hashes[-1])
+    hashes = gsm8k_answer(text)
+    if hashes is not None:
+        candidates.append(hashes)
     candidates.append(text)
     for chunk in candidates:
         chunk = chunk.replace("$", "").replace("%", "").replace("\\!", "")

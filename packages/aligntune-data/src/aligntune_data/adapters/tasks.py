@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
+from aligntune_config.answers import gsm8k_answer
+
 from ..canonical import Context
 from ..errors import BadRow
 from .base import RowAdapter
 
-_FINAL_RE = re.compile(r"####\s*(.+?)\s*$", re.DOTALL)
 _NUMBER_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
 
 
@@ -16,12 +17,12 @@ def gsm8k_final_answer(answer: object) -> str:
     """The number after ``####`` in a GSM8K answer, without thousands separators."""
     if not isinstance(answer, str):
         raise BadRow("non-string content", f"answer is a {type(answer).__name__}, expected text")
-    match = _FINAL_RE.search(answer)
-    if not match:
+    final = gsm8k_answer(answer)
+    if final is None:
         raise BadRow("no final answer", "answer has no '#### N' line")
-    value = match.group(1).replace(",", "").replace("$", "").strip()
+    value = final.replace(",", "").replace("$", "").strip()
     if not _NUMBER_RE.match(value):
-        raise BadRow("no final answer", f"the final answer {match.group(1)!r} is not a number")
+        raise BadRow("no final answer", f"the final answer {final!r} is not a number")
     return value
 
 
