@@ -85,8 +85,20 @@ def test_refuses_what_it_cannot_run(tmp_path):
 def test_unbuilt_model_fields_are_refused_not_ignored():
     config = UnifiedConfig(algo="grpo", model={"name_or_path": "m", "reward_model_quantization": {"load_in_8bit": True}},
                            datasets=["d"], train={"per_device_batch_size": 2})
-    with pytest.raises(EngineError, match="does not use model.reward_model_quantization yet"):
+    with pytest.raises(EngineError, match=r"grpo does not use model.reward_model_quantization \(used by: PPO only\)"):
         backend.check(config)
+    # PPO uses it (its reward model is loaded by AlignTune's loop), and a separate reference copy
+    backend.check(UnifiedConfig(algo="ppo", model={"name_or_path": "m", "force_use_ref_model": True,
+                                                   "reward_model_quantization": {"load_in_8bit": True}},
+                                datasets=["d"], rewards=["length"], train={"per_device_batch_size": 2}))
+    mirror_adapter = UnifiedConfig(algo="ppo", model={"name_or_path": "m", "ref_adapter_name": "ref"}, datasets=["d"],
+                                   rewards=["length"])
+    with pytest.raises(EngineError, match=r"ppo does not use model.ref_adapter_name \(used by: no algorithm"):
+        backend.check(mirror_adapter)
+    unsloth_only = UnifiedConfig(algo="grpo", model={"name_or_path": "m"}, datasets=["d"], rewards=["length"],
+                                 train={"fast_inference": True, "per_device_batch_size": 2})
+    with pytest.raises(EngineError, match="train.fast_inference is Unsloth's vLLM generation"):
+        backend.check(unsloth_only)
     # a reward model is the reward of online runs: an SFT or DPO run refuses one instead of ignoring it
     sft = UnifiedConfig(algo="sft", model={"name_or_path": "m", "reward_model_name": "OpenAssistant/rm"}, datasets=["d"])
     with pytest.raises(EngineError, match="model.reward_model_name: a reward model is the reward of online runs"):

@@ -30,7 +30,12 @@ NOT_BUILT_MODEL_FIELDS = (
     "value_model_quantization", "ref_model_init_kwargs", "model_adapter_name", "ref_adapter_name",
     "force_use_ref_model", "use_logits_to_keep",
 )
-"""ModelConfig fields for reward/value/reference models and adapters that no built algorithm uses yet."""
+"""ModelConfig fields for reward/value/reference models and adapters that no built algorithm uses yet
+(except those in PPO_MODEL_FIELDS, for PPO)."""
+
+PPO_MODEL_FIELDS = frozenset({"force_use_ref_model", "ref_model_init_kwargs", "value_model_quantization",
+                              "reward_model_quantization"})
+"""Fields of NOT_BUILT_MODEL_FIELDS that AlignTune's PPO loop uses (aligntune_backends.ppo)."""
 
 REWARD_MODEL_FIELDS = ("reward_path", "reward_model_name", "reward_model_source", "reward_device")
 """ModelConfig fields of the reward model: used by the GRPO family (as a reward function) and PPO only."""
@@ -169,11 +174,17 @@ class TRLBackend:
             raise EngineError(f"the TRL engine does not run {algo.value} yet (it runs {built})")
         from aligntune_config import ModelConfig
 
+        used_here = PPO_MODEL_FIELDS if algo is AlgorithmType.PPO else frozenset()
         unbuilt = [name for name in NOT_BUILT_MODEL_FIELDS if name in config.model.model_fields_set
+                   and name not in used_here
                    and getattr(config.model, name) != ModelConfig.model_fields[name].get_default(call_default_factory=True)]
         if unbuilt:
-            raise EngineError(f"the TRL engine does not use {', '.join('model.' + n for n in unbuilt)} yet (reward, "
-                              "value and separate reference models are not built); remove them")
+            where = "PPO only" if any(n in PPO_MODEL_FIELDS for n in unbuilt) else "no algorithm of this engine"
+            raise EngineError(f"{algo.value} does not use {', '.join('model.' + n for n in unbuilt)} (used by: "
+                              f"{where}); remove them")
+        if config.train.fast_inference:
+            raise EngineError("train.fast_inference is Unsloth's vLLM generation (backend: unsloth); on the TRL "
+                              "engine use train.use_vllm for vLLM rollouts, or remove fast_inference")
         if algo not in GRPO_LIKE and algo is not AlgorithmType.PPO:
             stray = [name for name in REWARD_MODEL_FIELDS if name in config.model.model_fields_set
                      and getattr(config.model, name) != ModelConfig.model_fields[name].get_default()]
