@@ -66,6 +66,9 @@ def test_defaults_written_back_are_not_rejected(tmp_path):
     ("dapo", {"overlong_buffer_length": 300}, "train.overlong_buffer_length", "must be < max_completion_length"),
     ("gspo", {"cliprange": 0.3}, "train.cliprange", "does not apply to gspo and would be ignored; remove it (GSPO clips"),
     ("ppo", {"kl_coef": 0.05}, "train.kl_coef", "adaptive controller is on"),
+    ("dpo", {"loss_type": "exo_pair"}, "train.label_smoothing", "exo_pair loss needs label_smoothing > 0"),
+    ("dpo", {"loss_type": ["sigmoid", "robust"], "loss_weights": [1.0, 1.0], "label_smoothing": 0.5},
+     "train.label_smoothing", "robust loss needs label_smoothing in [0, 0.5)"),
 ])
 def test_algorithm_checks(algo, train, path, fragment):
     with pytest.raises(ConfigValidationError) as info:

@@ -83,6 +83,20 @@ def _loss_types(valid: tuple[str, ...]) -> Callable[["UnifiedConfig"], list[Conf
     return check
 
 
+def _dpo_label_smoothing(config: "UnifiedConfig") -> list[ConfigIssue]:
+    """EXO's pairwise loss divides by the smoothing (arXiv:2402.00856 recommends 1e-3); robust DPO's noise
+    rate must stay below one half."""
+    value = config.train.loss_type
+    losses = value if isinstance(value, list) else [value]
+    smoothing = config.train.label_smoothing
+    if "exo_pair" in losses and smoothing == 0:
+        return [ConfigIssue("train.label_smoothing", "the exo_pair loss needs label_smoothing > 0 (the EXO paper "
+                            "uses 1e-3), got 0")]
+    if "robust" in losses and smoothing >= 0.5:
+        return [ConfigIssue("train.label_smoothing", f"the robust loss needs label_smoothing in [0, 0.5), got {smoothing}")]
+    return []
+
+
 def _sft_single_loss(config: "UnifiedConfig") -> list[ConfigIssue]:
     if isinstance(config.train.loss_type, list):
         return [ConfigIssue("train.loss_type", "SFT takes one loss: nll or dft")]
@@ -124,7 +138,7 @@ SPECS: dict[AlgorithmType, Spec] = {
         uses=F.SFT, checks=(_loss_types(SFT_LOSS_TYPES), _sft_single_loss)),
     AlgorithmType.DPO: Spec(
         AlgorithmType.DPO, "preference", "Direct Preference Optimization (Rafailov et al., 2023) and its loss "
-        "variants.", uses=F.DPO, checks=(_loss_types(DPO_LOSS_TYPES),), paper="arXiv:2305.18290"),
+        "variants.", uses=F.DPO, checks=(_loss_types(DPO_LOSS_TYPES), _dpo_label_smoothing), paper="arXiv:2305.18290"),
     AlgorithmType.REWARD_MODEL: Spec(
         AlgorithmType.REWARD_MODEL, "preference", "Pairwise Bradley-Terry reward model: -log σ(r(chosen) - "
         "r(rejected)).", uses=F.REWARD_MODEL),
