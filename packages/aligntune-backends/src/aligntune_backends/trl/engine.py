@@ -260,8 +260,12 @@ class TRLBackend:
             except ValueError as exc:
                 raise EngineError(str(exc)) from exc
         if model is None or tokenizer is None:
+            from transformers import set_seed
+
             from ..models import load_model_and_tokenizer
 
+            # seeded before the weights: LoRA adapters (and random heads) start the same in every process
+            set_seed(config.train.seed)
             model_config = config.model
             if algo is AlgorithmType.REWARD_MODEL and model_config.num_labels is None:
                 model_config = model_config.model_copy(update={"num_labels": 1})
