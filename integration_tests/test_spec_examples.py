@@ -280,10 +280,6 @@ def substitute(config: UnifiedConfig, output_dir: str) -> tuple[dict, str | None
         if algo in ("dpo", "reward_model") and "gsm8k" in ds.name.lower() and ds.processing_fn is None:
             return {}, (f"{algo} on {ds.name} without a processing_fn: GSM8K has no preference pairs (question, "
                         "answer), so this spec example cannot train anywhere; its processing_fn variant trains")
-    if m.reward_model_name and algo != "ppo":
-        return {}, (f"model.reward_model_name={m.reward_model_name!r}: the reward-model reward of aligntune-rewards loads "
-                    "classifiers with transformers from_pretrained (Hub or local folder) only, not embedded models, "
-                    "and the Hub is not reachable here")
     out: dict = {"model.name_or_path": TINY, "train.max_steps": 2, "train.per_device_batch_size": 2,
                  "train.per_device_eval_batch_size": 2, "train.gradient_accumulation_steps": 1,
                  "logging.output_dir": output_dir, "caching.root": output_dir + "/cache",

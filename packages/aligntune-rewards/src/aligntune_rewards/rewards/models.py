@@ -46,14 +46,28 @@ def _cached(key: tuple, build):
         return _CACHE[key]
 
 
+def local_model_path(model_name: str) -> str:
+    """``model_name`` as transformers can load it: a name of a registered model source (the registry
+    ``MODEL_SOURCES``, e.g. ``embedded:tiny-random`` from aligntune-backends) becomes its local folder;
+    anything else (Hub id, local folder) is returned as given."""
+    from aligntune_config.registry import MODEL_SOURCES
+
+    for scheme in MODEL_SOURCES.names():
+        source = MODEL_SOURCES.get(scheme)
+        if source.can_resolve(model_name):
+            return source.resolve(model_name)
+    return model_name
+
+
 def load_classifier(model_name: str, device: str = "auto", cache_dir: str | None = None):
     def build():
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(model_name, cache_dir=cache_dir)
+        path = local_model_path(model_name)
+        tokenizer = AutoTokenizer.from_pretrained(path, cache_dir=cache_dir)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
-        model = AutoModelForSequenceClassification.from_pretrained(model_name, cache_dir=cache_dir)
+        model = AutoModelForSequenceClassification.from_pretrained(path, cache_dir=cache_dir)
         if model.config.pad_token_id is None:
             model.config.pad_token_id = tokenizer.pad_token_id
         model.to(resolve_device(device)).eval()
