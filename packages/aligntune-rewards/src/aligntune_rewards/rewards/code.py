@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import keyword
 import logging
 import re
+from functools import lru_cache
 from typing import Any
 
 from ..base import Reward, clamp
@@ -12,6 +14,50 @@ from ..sandbox import SandboxLimits, SandboxPool
 
 logger = logging.getLogger("aligntune.rewards")
 _FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+_BINARY_WORDS = frozenset({"is", "in", "and", "or"})
+_LEADING_WORDS = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+\.)(?: +[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def surely_invalid(code: str) -> bool:
+    """True only when ``code`` cannot parse (a cheap exact gate for prose, whose failed parse costs a
+    second, error-reporting pass): it starts with a name or number ``x`` (optionally followed by ``is``,
+    ``in``, ``and`` or ``or`` and another name, any number of times) and then a name, every name no
+    keyword or soft keyword: a complete expression followed by a name, which no statement allows. The
+    last name must be a whole token (not followed by a non-ASCII character of the same identifier)."""
+    m = _LEADING_WORDS.match(code)
+    if m is None:
+        return False
+    words = m.group(0).split()
+    if words[0] in _KEYWORDS:
+        return False
+    i = 1
+    while i + 1 < len(words) and words[i] in _BINARY_WORDS and words[i + 1] not in _KEYWORDS:
+        i += 2
+    if i >= len(words) or words[i] in _KEYWORDS:
+        return False
+    return i < len(words) - 1 or code[m.end():m.end() + 1].isascii()
+
+
+@lru_cache(maxsize=1)
+def _fast_checker() -> type:
+    """pyflakes' ``Checker`` whose start-up binding of the ~160 builtins into the empty module scope
+    stores each directly: what ``addBinding`` does there (no scope holds the name yet, a ``Builtin`` is
+    no annotation or walrus target), without its generic checks. Every other binding goes through
+    ``addBinding`` unchanged, so the messages are the same."""
+    from pyflakes.checker import Builtin, Checker
+
+    class FastChecker(Checker):
+        def addBinding(self, node, value):  # noqa: N802 (pyflakes' name)
+            stack = self.scopeStack
+            if node is None and type(value) is Builtin and len(stack) == 1 and value.name not in stack[0]:
+                stack[0][value.name] = value
+                return
+            super().addBinding(node, value)
+
+    return FastChecker
 
 
 def extract_code(text: str) -> str:
@@ -127,11 +173,10 @@ class CodeQualityReward(Reward):
         self.max_complexity = max_complexity
 
     def score(self, text, *, prompt=None, reference=None, row=None):
-        from pyflakes.checker import Checker
         from radon.complexity import cc_visit_ast
 
         code = extract_code(text)
-        if not code.strip():
+        if not code.strip() or surely_invalid(code):
             return 0.0
         try:
             tree = ast.parse(code)  # parsed once for both tools (pyflakes' check and radon's cc_visit
@@ -141,7 +186,7 @@ class CodeQualityReward(Reward):
             blocks = cc_visit_ast(tree)
         except (SyntaxError, ValueError):
             blocks = []
-        count = len(Checker(tree, filename="completion.py").messages)
+        count = len(_fast_checker()(tree, filename="completion.py").messages)
         lint = max(0.0, 1.0 - 0.2 * count)
         worst = max((b.complexity for b in blocks), default=1)
         limit = self.max_complexity
