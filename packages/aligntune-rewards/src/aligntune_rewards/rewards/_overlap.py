@@ -79,9 +79,18 @@ def _spaced_around_first(pattern: Any, line: str) -> str:  # template " \1 \2"
     return parts[0] + "".join([f" {a} {b}{t}" for a, b, t in zip(parts[1::3], parts[2::3], parts[3::3])])
 
 
+_WORD_CACHE = 65536  # words with punctuation whose tokens are kept (the dict is emptied when full)
+
+
 class Fast13a:
     """sacrebleu's ``Tokenizer13a`` (the same compiled rules, applied by ``re.split``). Equal output,
-    checked in the tests; sacrebleu's own tokeniser is used if its rules ever differ from these."""
+    checked in the tests; sacrebleu's own tokeniser is used if its rules ever differ from these.
+
+    The rules apply word by word (the whitespace-separated pieces of the line, each between spaces):
+    every match is one or two adjacent characters, and a match that holds a whitespace character holds
+    it as the character before a ``.``/``,`` or after one, next to the word, and adds only spaces, so
+    each word's tokens depend on the word alone. A word of ASCII letters and digits is its own token;
+    the tokens of other words (punctuation attached) are kept in a bounded dict."""
 
     def __init__(self) -> None:
         from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
@@ -92,6 +101,7 @@ class Fast13a:
         if tuple(repl for _, repl in rules) != _13A_TEMPLATES:
             self._fallback = Tokenizer13a()
         # each rule with the characters one of which its matches contain (a rule without them is skipped)
+        self._words: dict[str, list[str]] = {}  # tokens of a whitespace-free word with punctuation
         self._steps = list(zip((p for p, _ in rules),
                                (_spaced_one, _spaced_after_both, _spaced_around_first, _spaced_after_both),
                                (None, ".,", ".,", "-")))
@@ -99,20 +109,40 @@ class Fast13a:
     def __call__(self, line: str) -> str:
         if self._fallback is not None:
             return self._fallback(line)
+        return " ".join(self.split(line))
+
+    def split(self, line: str) -> list[str]:
+        """The tokens: ``self(line).split()``, without joining them first."""
+        if self._fallback is not None:
+            return self._fallback(line).split()
         line = line.replace("<skipped>", "").replace("-\n", "").replace("\n", " ")
         if "&" in line:
             line = line.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-        line = f" {line} "
+        out: list[str] = []
+        words = self._words
+        for word in line.split():
+            if word.isalnum() and word.isascii():
+                out.append(word)  # letters and digits only: no rule touches it
+                continue
+            toks = words.get(word)
+            if toks is None:
+                if len(words) >= _WORD_CACHE:
+                    words.clear()
+                toks = words[word] = self._rules(f" {word} ").split()
+            out += toks
+        return out
+
+    def _rules(self, line: str) -> str:
         for pattern, apply, needs in self._steps:
             if needs is None or any(c in line for c in needs):
                 line = apply(pattern, line)
-        return " ".join(line.split())
+        return line
 
 
 class FastSentenceBleu:
     """``sacrebleu.metrics.BLEU(...).sentence_score(hyp, refs).score`` with the reference n-grams
     memoised per distinct reference tuple and the clipped matches counted by set intersection (C)
-    rather than a Python loop over every n-gram.
+    rather than a Python loop over every n-gram; higher orders are skipped once an order matches none.
     Tokenisation, closest reference length, smoothing and effective order are sacrebleu's own code."""
 
     def __init__(self, tokenize: str = "13a", lowercase: bool = False, max_order: int = 4):
@@ -120,17 +150,26 @@ class FastSentenceBleu:
 
         self.bleu = BLEU(tokenize=tokenize, lowercase=lowercase, effective_order=True, max_ngram_order=max_order)
         self.order = max_order
-        self._tokenize = Fast13a() if tokenize == "13a" else self.bleu.tokenizer
+        tokenizer = Fast13a() if tokenize == "13a" else None
+        self._split = tokenizer.split if tokenizer is not None else (lambda s: self.bleu.tokenizer(s).split())
         self.lowercase = lowercase
         self._refs = lru_cache(maxsize=_REF_CACHE)(self._reference_info)
 
     def _tokens(self, sent: str) -> list[str]:
         if self.lowercase:
             sent = sent.lower()
-        return self._tokenize(sent.rstrip()).split()
+        return self._split(sent.rstrip())
 
-    def _grams(self, tokens: list[str]) -> list[list[tuple[str, ...]]]:
-        return [list(zip(*(tokens[k:] for k in range(n)))) for n in range(1, self.order + 1)]
+    def _grams(self, tokens: list[str]) -> list[list[str]]:
+        """The n-grams of each order, each as its tokens joined by single spaces (tokens hold no
+        whitespace, so a string stands for one n-gram; unlike a tuple it keeps its hash once computed,
+        for the set, the intersection and the counts)."""
+        out = [tokens]
+        grams = tokens
+        for n in range(1, self.order):
+            grams = [f"{a} {b}" for a, b in zip(grams, tokens[n:])]
+            out.append(grams)
+        return out
 
     def _reference_info(self, refs: tuple[str, ...]) -> tuple[list[tuple[set, dict]], list[int]]:
         merged: list[Counter] = [Counter() for _ in range(self.order)]
@@ -149,17 +188,21 @@ class FastSentenceBleu:
         tokens = self._tokens(hypothesis)
         hyp_len = len(tokens)
         correct, total = [], []
+        grams = tokens
         for n, (ref_set, ref_multi) in enumerate(ref_info, start=1):
             count = max(0, hyp_len - n + 1)
             total.append(count)
-            distinct = set(zip(*[tokens[k:] for k in range(n)]))
-            common = distinct & ref_set
+            if n > 1:
+                if not matched:  # no (n-1)-gram matched, so no n-gram can
+                    correct.append(0)
+                    continue
+                grams = [f"{a} {b}" for a, b in zip(grams, tokens[n - 1:])]
+            common = ref_set.intersection(grams)
             matched = len(common)  # clipped count is min(hyp count, ref count): 1 unless both repeat
-            if ref_multi and len(distinct) != count:
+            if ref_multi:
                 both = common.intersection(ref_multi)
-                if both:
-                    counts = Counter(zip(*[tokens[k:] for k in range(n)]))
-                    matched += sum(min(counts[g], ref_multi[g]) - 1 for g in both)
+                if both:  # few n-grams: count each in the hypothesis (list.count, C)
+                    matched += sum(min(grams.count(g), ref_multi[g]) - 1 for g in both)
             correct.append(matched)
         stats = [hyp_len, self.bleu._get_closest_ref_len(hyp_len, ref_lens)] + correct + total
         return self.bleu._compute_score_from_stats(stats).score
