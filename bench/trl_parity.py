@@ -5,7 +5,8 @@ through AlignTune (``aligntune_backends.trl.engine``) and through a plain TRL sc
 TRL config, model and trainer by hand. For each job it prints the first 10 logged losses of both sides,
 their largest absolute difference (goal <= 1e-5), and AlignTune's time per step divided by plain TRL's
 (goal within 5%), measured in this one run with the two sides interleaved (A, T, A, T, ...) so machine
-load affects both alike; the ratio is of the median seconds per step over the repeats.
+load affects both alike; the ratio is of the median seconds per step over the repeats, in wall time
+and in this process's CPU time (the figure that holds when other work shares the machine).
 
     uv run --frozen python bench/trl_parity.py [--repeats 3] [--steps 10] [--jobs sft,dpo,grpo]
 """
@@ -66,10 +67,10 @@ def run_aligntune(job, data, steps, out):
                            train=train, logging={"output_dir": out, "loggers": []})
     trainer = backend.create_trainer(config, train_dataset=data, reward_functions=[aligntune_digits] if job == "grpo" else [],
                                      reward_names=["digits"])
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     trainer.train()
-    seconds = time.perf_counter() - start
-    return [e["loss"] for e in trainer.trainer.state.log_history if "loss" in e], seconds / steps
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return [e["loss"] for e in trainer.trainer.state.log_history if "loss" in e], (seconds / steps, cpu / steps)
 
 
 def run_plain_trl(job, data, steps, out):
@@ -98,47 +99,57 @@ def run_plain_trl(job, data, steps, out):
                               top_p=1.0, top_k=0, loss_type="grpo", scale_rewards="group", disable_dropout=True)
         trainer = trl.GRPOTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer,
                                   reward_funcs=[digits_reward])
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     trainer.train()
-    seconds = time.perf_counter() - start
-    return [e["loss"] for e in trainer.state.log_history if "loss" in e], seconds / steps
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return [e["loss"] for e in trainer.state.log_history if "loss" in e], (seconds / steps, cpu / steps)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (CPU time is reported beside wall)")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--jobs", default="sft,dpo,grpo")
     opts = parser.parse_args()
+    import torch
     import transformers
+
+    torch.set_num_threads(opts.threads)  # one thread: CPU time is the work, not threads spinning under load
 
     transformers.logging.set_verbosity_error()
     rows = []
     for job in opts.jobs.split(","):
         data = load_data(job)
         times = {"aligntune": [], "trl": []}
+        cpu_times = {"aligntune": [], "trl": []}
         losses = {}
         with tempfile.TemporaryDirectory() as tmp:
             for r in range(opts.repeats):  # interleaved: A, T, A, T, ...
                 for side, fn in (("aligntune", run_aligntune), ("trl", run_plain_trl)):
-                    side_losses, per_step = fn(job, data, opts.steps, os.path.join(tmp, f"{side}-{r}"))
+                    side_losses, (per_step, cpu_per_step) = fn(job, data, opts.steps, os.path.join(tmp, f"{side}-{r}"))
                     times[side].append(per_step)
+                    cpu_times[side].append(cpu_per_step)
                     losses.setdefault(side, side_losses)
         a, t = losses["aligntune"][:10], losses["trl"][:10]
         diff = max(abs(x - y) for x, y in zip(a, t)) if len(a) == len(t) and a else float("nan")
         ratio = statistics.median(times["aligntune"]) / statistics.median(times["trl"])
+        cpu_ratio = statistics.median(cpu_times["aligntune"]) / statistics.median(cpu_times["trl"])
         print(f"\n== {job} ==")
         print("AlignTune losses:", [round(x, 6) for x in a])
         print("plain TRL losses:", [round(x, 6) for x in t])
         print(f"max |diff| = {diff:.3g}   (goal <= 1e-5: {'met' if diff <= 1e-5 else 'NOT met'})")
         print("s/step AlignTune:", [round(x, 4) for x in times["aligntune"]], " plain TRL:",
               [round(x, 4) for x in times["trl"]])
-        print(f"time per step ratio AlignTune / TRL = {ratio:.3f}   (goal within 5%: "
-              f"{'met' if abs(ratio - 1) <= 0.05 else 'NOT met'})")
-        rows.append((job, diff, ratio))
-    print("\njob   max|loss diff|   time ratio")
-    for job, diff, ratio in rows:
-        print(f"{job:5s} {diff:14.3g}   {ratio:.3f}")
+        print("CPU s/step AlignTune:", [round(x, 4) for x in cpu_times["aligntune"]], " plain TRL:",
+              [round(x, 4) for x in cpu_times["trl"]])
+        print(f"time per step ratio AlignTune / TRL: wall {ratio:.3f}, CPU {cpu_ratio:.3f}   (goal within 5%: "
+              f"wall {'met' if abs(ratio - 1) <= 0.05 else 'NOT met'}, CPU {'met' if abs(cpu_ratio - 1) <= 0.05 else 'NOT met'})")
+        rows.append((job, diff, ratio, cpu_ratio))
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs, torch threads {opts.threads}")
+    print("job   max|loss diff|   wall ratio   CPU ratio")
+    for job, diff, ratio, cpu_ratio in rows:
+        print(f"{job:5s} {diff:14.3g}   {ratio:10.3f}   {cpu_ratio:9.3f}")
 
 
 if __name__ == "__main__":
