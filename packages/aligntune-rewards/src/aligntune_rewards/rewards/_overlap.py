@@ -292,6 +292,10 @@ def _greedy(hyp_groups: dict[str, list[int]], ref_groups: dict[str, list[int]], 
         if not rs:
             hyp_left.extend(hs)
             continue
+        if len(hs) == 1:  # the usual case: one occurrence takes the last reference position
+            matches.append((hs[0], rs[-1]))
+            ref_used.add(rs[-1])
+            continue
         k = min(len(hs), len(rs))
         cut_h, cut_r = len(hs) - k, len(rs) - k
         matches.extend(zip(hs[cut_h:], rs[cut_r:]))

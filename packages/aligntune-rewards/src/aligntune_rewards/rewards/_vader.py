@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import string
 from functools import lru_cache
-from itertools import repeat
+from itertools import compress, repeat
 
 
 class FastVader:
@@ -109,7 +109,7 @@ class FastVader:
         return valence
 
     def _valence(self, words: list[str], low: list[str], i: int, is_cap_diff: bool) -> float:
-        vs, lex = self._vs, self.lexicon
+        vs, lex, boosters = self._vs, self.lexicon, self.boosters
         item_lower = low[i]
         n = len(low)
         valence = lex[item_lower]
@@ -122,7 +122,9 @@ class FastVader:
             valence = valence + vs.C_INCR if valence > 0 else valence - vs.C_INCR
         for start_i in range(3):
             if i > start_i and low[i - (start_i + 1)] not in lex:
-                s = vs.scalar_inc_dec(words[i - (start_i + 1)], valence, is_cap_diff)
+                # scalar_inc_dec is 0.0 unless the lower-cased word is a booster
+                s = (vs.scalar_inc_dec(words[i - (start_i + 1)], valence, is_cap_diff)
+                     if low[i - (start_i + 1)] in boosters else 0.0)
                 if start_i == 1 and s != 0:
                     s = s * 0.95
                 if start_i == 2 and s != 0:
@@ -150,8 +152,9 @@ class FastVader:
             return sentiments, text
         n_upper = sum(map(str.isupper, words))
         is_cap_diff = 0 < n - n_upper < n
-        for i, w in enumerate(low):
-            if w in lex and w not in boosters and not (w == "kind" and i < n - 1 and low[i + 1] == "of"):
+        for i in compress(range(n), map(lex.__contains__, low)):  # the lexicon words only (C filter)
+            w = low[i]
+            if w not in boosters and not (w == "kind" and i < n - 1 and low[i + 1] == "of"):
                 sentiments[i] = self._valence(words, low, i, is_cap_diff)
         if "but" in low:
             sentiments = self.analyzer._but_check(words, sentiments)

@@ -95,7 +95,8 @@ class ToneReward(_ClassifierSwitch):
         tokens = Tokens(text)
         value += min(0.3, 0.1 * POLITE.count(tokens))
         value -= 0.2 * RUDE.count(tokens)
-        shouted = sum(1 for w in text.split() if len(w) >= 4 and w.isalpha() and w.isupper())
+        # isupper (C, via filter) first: it rejects nearly every word
+        shouted = sum(1 for w in filter(str.isupper, text.split()) if len(w) >= 4 and w.isalpha())
         value -= 0.1 * shouted + (0.1 if text.count("!") >= 3 else 0.0)
         return clamp(value)
 
