@@ -216,21 +216,23 @@ def load_value_model(model_config: Any, device: torch.device, policy_tokenizer: 
 
 def reward_model_source(model_config: Any) -> tuple[str, str] | None:
     """(field, name) of the reward model the config names: ``reward_path``, ``reward_model_name`` or a
-    pretrained ``reward_model_source``; None when it names none. Refuses what is not built."""
-    if model_config.reward_path:
-        return "model.reward_path", model_config.reward_path
-    if model_config.reward_model_name:
-        return "model.reward_model_name", model_config.reward_model_name
-    src = model_config.reward_model_source
-    if src is None:
+    pretrained ``reward_model_source`` (read by :func:`..trl.reward_models.reward_source`); None when it
+    names none. Refuses what is not built here."""
+    from ..trl.reward_models import reward_source
+
+    found = reward_source(model_config)
+    if found is None:
         return None
-    if src.source_type == "custom_trained" or src.fine_tune_with_rewards:
+    kind, value = found
+    if kind == "custom_trained":
         raise ValueError("model.reward_model_source: training a reward model inside a PPO run (custom_trained, "
                          "fine_tune_with_rewards) is not built; train it first (algo: reward_model) and give its "
                          "folder as model.reward_path")
-    if src.source_type == "pretrained_local":
-        return "model.reward_model_source.model_path", str(src.model_path)
-    return "model.reward_model_source.model_name", str(src.model_name)
+    if model_config.reward_path:
+        return "model.reward_path", str(value)
+    if model_config.reward_model_name:
+        return "model.reward_model_name", str(value)
+    return f"model.reward_model_source.{'model_path' if kind == 'local' else 'model_name'}", str(value)
 
 
 def load_reward_model(model_config: Any, field: str, name: str, device: torch.device) -> tuple[Any, Any]:
