@@ -287,6 +287,10 @@ class _Resolver:
         if algo is AlgorithmType.PPO and not (c.rewards or m.reward_source_given):
             logger.warning("ppo has no reward functions and no reward model: model.reward_value_model=%r is used "
                            "as the reward model", m.reward_value_model)
+        if algo is AlgorithmType.DPO and c.rewards and not c.evaluation.dpo_eval_enabled:
+            logger.warning("dpo trains on preference pairs without rewards: rewards=%s judge only the win rate of the "
+                           "DPO evaluation, which is off (set evaluation.dpo_eval_enabled: true, or remove rewards)",
+                           [r.type for r in c.rewards])
         if algo in (AlgorithmType.DPO, AlgorithmType.REWARD_MODEL):
             for i, ds in enumerate(c.datasets):
                 if ds.format_type in NON_PREFERENCE_FORMATS:
