@@ -95,10 +95,15 @@ def _model_kwargs(model_config: ModelConfig, location: ModelLocation, dtype_name
             kwargs["device_map"] = {"": str(device) if device is not None else "cuda:0"}
     if model_config.num_labels is not None:
         kwargs["num_labels"] = model_config.num_labels
-    overridden = sorted(set(kwargs) & set(model_config.model_init_kwargs))
+    return with_init_kwargs(kwargs, model_config.model_init_kwargs)
+
+
+def with_init_kwargs(kwargs: dict, model_init_kwargs: dict) -> dict:
+    """``kwargs`` updated with the user's ``model.model_init_kwargs`` (which win; overrides are logged)."""
+    overridden = sorted(set(kwargs) & set(model_init_kwargs))
     if overridden:
         logger.info("model.model_init_kwargs overrides %s", overridden)
-    kwargs.update(model_config.model_init_kwargs)
+    kwargs.update(model_init_kwargs)
     return kwargs
 
 

@@ -80,11 +80,9 @@ def load_kwargs(config: UnifiedConfig, dtype: Any, quantization_config: Any = No
         kwargs["max_memory"] = {int(k) if str(k).isdigit() else k: v for k, v in m.max_memory.items()}
     if m.attn_implementation != "auto":
         kwargs["attn_implementation"] = m.attn_implementation
-    overridden = sorted(set(kwargs) & set(m.model_init_kwargs))
-    if overridden:
-        logger.info("model.model_init_kwargs overrides %s", overridden)
-    kwargs.update(m.model_init_kwargs)
-    return kwargs
+    from ..models.loader import with_init_kwargs
+
+    return with_init_kwargs(kwargs, m.model_init_kwargs)
 
 
 def lora_targets(config: UnifiedConfig, model: Any) -> list[str] | str:
